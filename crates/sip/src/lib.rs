@@ -1,0 +1,12 @@
+//! SIP for flexvox, sans-IO: the message model with its parser and printer, SDP offer/answer,
+//! the RFC 3261 transaction state machines and a user agent that turns datagrams into call
+//! events. Nothing here owns a socket, reads a clock or draws random numbers: time comes in as
+//! `Instant` arguments, bytes come in and go out as values, identifiers come from a seed.
+
+pub mod message;
+pub mod sdp;
+pub mod transaction;
+pub mod ua;
+
+pub use message::{Headers, Message, Method, ParseError, Request, Response};
+pub use ua::{CallId, Transmit, UaConfig, UaEvent, UserAgent};

@@ -1,0 +1,634 @@
+//! A sans-IO user agent server: datagrams in, responses, BYEs and call events out.
+//!
+//! It owns the transactions and the dialogs of inbound calls. The call manager above it sees
+//! only `UaEvent`s and answers with `ringing`, `answer`, `reject` and `hangup`.
+
+use crate::message::{self, param, parse, uri_of, uri_user, Headers, Message, Method, Request, Response};
+use crate::transaction::{
+    ClientOutcome, InviteServerEvent, InviteServerState, InviteServerTransaction,
+    NonInviteClientTransaction, NonInviteServerTransaction, Timers,
+};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    /// The address written into Via and Contact.
+    pub local_addr: SocketAddr,
+    pub timers: Timers,
+    pub user_agent: String,
+    /// Seeds tags, branches and Call-IDs so that two runs never reuse them.
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(pub u64);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub to: SocketAddr,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingCall {
+    pub call: CallId,
+    pub sip_call_id: String,
+    pub request_uri: String,
+    /// User part of the Request-URI (else of To): the dialed number as received.
+    pub to_user: String,
+    /// User part of the From URI as received.
+    pub from_user: String,
+    pub display_name: Option<String>,
+    /// User part of the first Diversion header, when a carrier forwarded the call.
+    pub diverted_from: Option<String>,
+    pub sdp: Vec<u8>,
+    pub source: SocketAddr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The caller sent BYE.
+    RemoteBye,
+    /// Our BYE was answered (or timed out: the call is over either way).
+    LocalBye,
+    /// No ACK arrived for our 200 OK within 64·T1; we sent a BYE.
+    AckTimeout,
+    /// We rejected the call, or it was cancelled, before answer.
+    NotAnswered,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UaEvent {
+    IncomingCall(IncomingCall),
+    /// The ACK for our 200 OK arrived: media may flow both ways.
+    Confirmed(CallId),
+    /// The caller cancelled before we answered; a 487 went out.
+    Cancelled(CallId),
+    Ended { call: CallId, reason: EndReason },
+    /// A datagram we could not use, with why (a 400 was sent when we could address one).
+    Malformed { from: SocketAddr, error: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DialogState {
+    Early,
+    Answered,
+    Confirmed,
+    ByeSent,
+}
+
+#[derive(Debug)]
+struct Dialog {
+    invite: Request,
+    source: SocketAddr,
+    local_tag: String,
+    invite_branch: String,
+    state: DialogState,
+    local_cseq: u32,
+    answer_sdp: Option<String>,
+    ack_timed_out: bool,
+}
+
+pub struct UserAgent {
+    config: UaConfig,
+    counter: u64,
+    next_call: u64,
+    dialogs: HashMap<CallId, Dialog>,
+    by_sip_call_id: HashMap<String, CallId>,
+    invite_txs: HashMap<String, (CallId, SocketAddr, InviteServerTransaction)>,
+    server_txs: HashMap<(String, String), (SocketAddr, NonInviteServerTransaction)>,
+    client_txs: HashMap<String, (CallId, SocketAddr, NonInviteClientTransaction)>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<UaEvent>,
+}
+
+const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+
+impl UserAgent {
+    pub fn new(config: UaConfig) -> Self {
+        UserAgent {
+            config,
+            counter: 0,
+            next_call: 1,
+            dialogs: HashMap::new(),
+            by_sip_call_id: HashMap::new(),
+            invite_txs: HashMap::new(),
+            server_txs: HashMap::new(),
+            client_txs: HashMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// A fresh identifier for tags and branches (splitmix64 over seed and counter).
+    fn fresh_id(&mut self) -> String {
+        self.counter += 1;
+        let mut z = self.config.seed.wrapping_add(self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        format!("{:016x}", z ^ (z >> 31))
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<UaEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let invite = self.invite_txs.values().filter_map(|(_, _, t)| t.poll_timeout());
+        let server = self.server_txs.values().filter_map(|(_, t)| t.poll_timeout());
+        let client = self.client_txs.values().filter_map(|(_, _, t)| t.poll_timeout());
+        invite.chain(server).chain(client).min()
+    }
+
+    pub fn active_calls(&self) -> usize {
+        self.dialogs.len()
+    }
+
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        match parse(data) {
+            Ok(Message::Request(req)) => match req.check_mandatory() {
+                Ok(()) => self.on_request(now, from, req),
+                Err(e) => self.bad_request(from, &req, &e.to_string()),
+            },
+            Ok(Message::Response(resp)) => self.on_response(now, resp),
+            Err(e) => {
+                if let Some(resp) = salvage_bad_request(data, &e.to_string()) {
+                    self.transmits.push_back(Transmit { to: from, bytes: resp.to_bytes() });
+                }
+                self.events.push_back(UaEvent::Malformed { from, error: e.to_string() });
+            }
+        }
+    }
+
+    fn bad_request(&mut self, from: SocketAddr, req: &Request, why: &str) {
+        if req.method != Method::Ack && req.headers.get("Via").is_some() {
+            let resp = req.make_response(400, &reason_phrase(why));
+            self.transmits.push_back(Transmit { to: from, bytes: resp.to_bytes() });
+        }
+        self.events.push_back(UaEvent::Malformed { from, error: why.to_string() });
+    }
+
+    fn on_request(&mut self, now: Instant, from: SocketAddr, req: Request) {
+        let branch = req.branch().unwrap_or("").to_string();
+        match req.method {
+            Method::Invite => self.on_invite(now, from, branch, req),
+            Method::Ack => self.on_ack(now, &branch, &req),
+            Method::Cancel => self.on_cancel(now, from, branch, req),
+            Method::Bye => self.on_bye(now, from, branch, req),
+            Method::Options => {
+                let mut resp = self.response_to(&req, from, 200, "OK");
+                resp.headers.push("Allow", ALLOW);
+                resp.headers.push("Accept", "application/sdp");
+                self.reply_non_invite(now, from, branch, &req, resp);
+            }
+            Method::Info if self.by_sip_call_id.contains_key(req.call_id()) => {
+                let resp = self.response_to(&req, from, 200, "OK");
+                self.reply_non_invite(now, from, branch, &req, resp);
+            }
+            _ => {
+                let mut resp = self.response_to(&req, from, 501, "Not Implemented");
+                resp.headers.push("Allow", ALLOW);
+                self.reply_non_invite(now, from, branch, &req, resp);
+            }
+        }
+    }
+
+    fn on_invite(&mut self, now: Instant, from: SocketAddr, branch: String, req: Request) {
+        if let Some((_, _, tx)) = self.invite_txs.get_mut(&branch) {
+            tx.on_retransmitted_request();
+            self.flush_invite_tx(now, &branch);
+            return;
+        }
+        let to_tag = req.headers.get("To").and_then(|t| param(t, "tag"));
+        if let (Some(_), Some(call)) = (to_tag, self.by_sip_call_id.get(req.call_id()).copied()) {
+            // A re-INVITE: keep the session as negotiated (hold and new SDP come with the SIP issue).
+            let sdp = self.dialogs.get(&call).and_then(|d| d.answer_sdp.clone());
+            let mut tx = InviteServerTransaction::new(self.config.timers);
+            let resp = match sdp {
+                Some(sdp) => self.with_body(self.response_to(&req, from, 200, "OK"), sdp),
+                None => self.response_to(&req, from, 491, "Request Pending"),
+            };
+            tx.send_response(now, resp.status, resp.to_bytes());
+            self.invite_txs.insert(branch.clone(), (call, from, tx));
+            self.flush_invite_tx(now, &branch);
+            return;
+        }
+        if self.by_sip_call_id.contains_key(req.call_id()) {
+            let resp = self.response_to(&req, from, 482, "Loop Detected");
+            self.transmits.push_back(Transmit { to: from, bytes: resp.to_bytes() });
+            return;
+        }
+
+        let call = CallId(self.next_call);
+        self.next_call += 1;
+        let local_tag = self.fresh_id();
+        let mut tx = InviteServerTransaction::new(self.config.timers);
+        let trying = self.response_to(&req, from, 100, "Trying");
+        tx.send_response(now, 100, trying.to_bytes());
+        self.invite_txs.insert(branch.clone(), (call, from, tx));
+        self.flush_invite_tx(now, &branch);
+
+        let to_user = uri_user(&req.uri)
+            .or_else(|| req.headers.get("To").and_then(|t| uri_user(uri_of(t))))
+            .unwrap_or("")
+            .to_string();
+        let from_header = req.headers.get("From").unwrap_or("");
+        let incoming = IncomingCall {
+            call,
+            sip_call_id: req.call_id().to_string(),
+            request_uri: req.uri.clone(),
+            to_user,
+            from_user: uri_user(uri_of(from_header)).unwrap_or("").to_string(),
+            display_name: message::display_name(from_header),
+            diverted_from: req
+                .headers
+                .get("Diversion")
+                .and_then(|d| uri_user(uri_of(d)))
+                .map(str::to_string),
+            sdp: req.body.clone(),
+            source: from,
+        };
+        self.by_sip_call_id.insert(req.call_id().to_string(), call);
+        self.dialogs.insert(
+            call,
+            Dialog {
+                invite: req,
+                source: from,
+                local_tag,
+                invite_branch: branch,
+                state: DialogState::Early,
+                local_cseq: 0,
+                answer_sdp: None,
+                ack_timed_out: false,
+            },
+        );
+        self.events.push_back(UaEvent::IncomingCall(incoming));
+    }
+
+    fn on_ack(&mut self, now: Instant, branch: &str, req: &Request) {
+        // A non-2xx ACK shares the INVITE's branch; a 2xx ACK is matched through the dialog.
+        let key = if self.invite_txs.contains_key(branch) {
+            Some(branch.to_string())
+        } else {
+            self.by_sip_call_id
+                .get(req.call_id())
+                .and_then(|c| self.dialogs.get(c))
+                .map(|d| d.invite_branch.clone())
+        };
+        let Some(key) = key else { return };
+        if let Some((_, _, tx)) = self.invite_txs.get_mut(&key) {
+            tx.on_ack(now);
+        }
+        self.flush_invite_tx(now, &key);
+    }
+
+    fn on_cancel(&mut self, now: Instant, from: SocketAddr, branch: String, req: Request) {
+        let Some(call) = self.invite_txs.get(&branch).map(|(c, _, _)| *c) else {
+            let resp = self.response_to(&req, from, 481, "Call/Transaction Does Not Exist");
+            self.reply_non_invite(now, from, branch, &req, resp);
+            return;
+        };
+        let resp = self.response_to(&req, from, 200, "OK");
+        self.reply_non_invite(now, from, branch, &req, resp);
+        if self.dialogs.get(&call).is_some_and(|d| d.state == DialogState::Early) {
+            self.send_final(now, call, 487, "Request Terminated", None);
+            self.events.push_back(UaEvent::Cancelled(call));
+            self.end_dialog(call, EndReason::NotAnswered);
+        }
+    }
+
+    fn on_bye(&mut self, now: Instant, from: SocketAddr, branch: String, req: Request) {
+        if let Some((_, tx)) = self.server_txs.get_mut(&(branch.clone(), "BYE".into())) {
+            tx.on_retransmitted_request();
+            self.flush_server_txs();
+            return;
+        }
+        let Some(call) = self.by_sip_call_id.get(req.call_id()).copied() else {
+            let resp = self.response_to(&req, from, 481, "Call/Transaction Does Not Exist");
+            self.reply_non_invite(now, from, branch, &req, resp);
+            return;
+        };
+        let resp = self.response_to(&req, from, 200, "OK");
+        self.reply_non_invite(now, from, branch, &req, resp);
+        self.end_dialog(call, EndReason::RemoteBye);
+    }
+
+    fn on_response(&mut self, now: Instant, resp: Response) {
+        let branch = resp
+            .headers
+            .get_all("Via")
+            .first()
+            .and_then(|v| param(v, "branch"))
+            .unwrap_or("")
+            .to_string();
+        if let Some((_, _, tx)) = self.client_txs.get_mut(&branch) {
+            tx.on_response(resp.status);
+        }
+        self.sweep(now);
+    }
+
+    /// Sends a 180 Ringing for an early call.
+    pub fn ringing(&mut self, now: Instant, call: CallId) {
+        let Some(d) = self.dialogs.get(&call).filter(|d| d.state == DialogState::Early) else {
+            return;
+        };
+        let resp = self.dialog_response(d, 180, "Ringing");
+        self.send_on_invite_tx(now, call, resp);
+    }
+
+    /// Answers with a 200 OK carrying our SDP.
+    pub fn answer(&mut self, now: Instant, call: CallId, sdp: String) {
+        let Some(d) = self.dialogs.get_mut(&call).filter(|d| d.state == DialogState::Early) else {
+            return;
+        };
+        d.state = DialogState::Answered;
+        d.answer_sdp = Some(sdp.clone());
+        let d = &self.dialogs[&call];
+        let resp = self.with_body(self.dialog_response(d, 200, "OK"), sdp);
+        self.send_on_invite_tx(now, call, resp);
+    }
+
+    /// Refuses an unanswered call with a final status (404, 486, 488, 603, …).
+    pub fn reject(&mut self, now: Instant, call: CallId, status: u16, reason: &str) {
+        self.reject_with(now, call, status, reason, None);
+    }
+
+    /// Like `reject`, with a Retry-After header (RFC 3261 §20.33) or other extra header.
+    pub fn reject_with(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        status: u16,
+        reason: &str,
+        extra: Option<(&str, String)>,
+    ) {
+        if self.dialogs.get(&call).is_some_and(|d| d.state == DialogState::Early) {
+            self.send_final(now, call, status, reason, extra);
+            self.end_dialog(call, EndReason::NotAnswered);
+        }
+    }
+
+    /// Ends an answered call with BYE; an unanswered one is refused with 480.
+    pub fn hangup(&mut self, now: Instant, call: CallId) {
+        match self.dialogs.get(&call).map(|d| d.state) {
+            Some(DialogState::Early) => self.reject(now, call, 480, "Temporarily Unavailable"),
+            Some(DialogState::Answered | DialogState::Confirmed) => self.send_bye(now, call),
+            _ => {}
+        }
+    }
+
+    fn send_bye(&mut self, now: Instant, call: CallId) {
+        let branch = format!("z9hG4bK{}", self.fresh_id());
+        let local = self.config.local_addr;
+        let user_agent = self.config.user_agent.clone();
+        let Some(d) = self.dialogs.get_mut(&call) else { return };
+        d.state = DialogState::ByeSent;
+        d.local_cseq += 1;
+        let inv = &d.invite;
+        let remote_from = inv.headers.get("From").unwrap_or("");
+        let target = inv
+            .headers
+            .get("Contact")
+            .map(uri_of)
+            .unwrap_or_else(|| uri_of(remote_from))
+            .to_string();
+        let mut headers = Headers::new();
+        headers.push("Via", format!("SIP/2.0/UDP {local};branch={branch};rport"));
+        headers.push("Max-Forwards", "70");
+        headers.push("From", with_tag(inv.headers.get("To").unwrap_or(""), &d.local_tag));
+        headers.push("To", remote_from);
+        headers.push("Call-ID", inv.call_id());
+        headers.push("CSeq", format!("{} BYE", d.local_cseq));
+        for route in inv.headers.get_all("Record-Route") {
+            headers.push("Route", route);
+        }
+        headers.push("User-Agent", user_agent);
+        let bye = Request { method: Method::Bye, uri: target, headers, body: Vec::new() };
+        let to = d.source;
+        let tx = NonInviteClientTransaction::new(now, self.config.timers, bye.to_bytes());
+        self.client_txs.insert(branch, (call, to, tx));
+        self.flush_client_txs();
+    }
+
+    fn send_final(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        status: u16,
+        reason: &str,
+        extra: Option<(&str, String)>,
+    ) {
+        let Some(d) = self.dialogs.get(&call) else { return };
+        let mut resp = self.dialog_response(d, status, reason);
+        if let Some((name, value)) = extra {
+            resp.headers.push(name, value);
+        }
+        self.send_on_invite_tx(now, call, resp);
+    }
+
+    fn send_on_invite_tx(&mut self, now: Instant, call: CallId, resp: Response) {
+        let Some(branch) = self.dialogs.get(&call).map(|d| d.invite_branch.clone()) else {
+            return;
+        };
+        if let Some((_, _, tx)) = self.invite_txs.get_mut(&branch) {
+            tx.send_response(now, resp.status, resp.to_bytes());
+        }
+        self.flush_invite_tx(now, &branch);
+    }
+
+    /// A response within the dialog: our To tag, Contact and the Record-Route set (§12.1.1).
+    fn dialog_response(&self, d: &Dialog, status: u16, reason: &str) -> Response {
+        let mut resp = self.response_to(&d.invite, d.source, status, reason);
+        if let Some(to) = resp.headers.get("To").map(str::to_string) {
+            resp.headers.set("To", with_tag(&to, &d.local_tag));
+        }
+        if (101..300).contains(&status) {
+            for rr in d.invite.headers.get_all("Record-Route") {
+                resp.headers.push("Record-Route", rr);
+            }
+            resp.headers
+                .push("Contact", format!("<sip:flexvox@{}>", self.config.local_addr));
+            resp.headers.push("Allow", ALLOW);
+        }
+        resp
+    }
+
+    /// A response with the top Via completed by `received`/`rport` (RFC 3581).
+    fn response_to(&self, req: &Request, from: SocketAddr, status: u16, reason: &str) -> Response {
+        let mut resp = req.make_response(status, reason);
+        let mut headers = Headers::new();
+        for (i, via) in req.headers.get_all("Via").into_iter().enumerate() {
+            headers.push("Via", if i == 0 { complete_via(via, from) } else { via.to_string() });
+        }
+        for (name, value) in resp.headers.iter().filter(|(n, _)| *n != "Via") {
+            headers.push(name, value);
+        }
+        headers.push("Server", self.config.user_agent.clone());
+        resp.headers = headers;
+        resp
+    }
+
+    fn with_body(&self, mut resp: Response, sdp: String) -> Response {
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.body = sdp.into_bytes();
+        resp
+    }
+
+    fn reply_non_invite(&mut self, now: Instant, from: SocketAddr, branch: String, req: &Request, resp: Response) {
+        let mut tx = NonInviteServerTransaction::new(self.config.timers);
+        tx.send_response(now, resp.status, resp.to_bytes());
+        self.server_txs.insert((branch, req.method.as_str().to_string()), (from, tx));
+        self.flush_server_txs();
+    }
+
+    fn end_dialog(&mut self, call: CallId, reason: EndReason) {
+        if let Some(d) = self.dialogs.remove(&call) {
+            self.by_sip_call_id.remove(d.invite.call_id());
+            self.events.push_back(UaEvent::Ended { call, reason });
+        }
+    }
+
+    fn flush_invite_tx(&mut self, now: Instant, branch: &str) {
+        let mut acked = None;
+        let mut timed_out = None;
+        if let Some((call, to, tx)) = self.invite_txs.get_mut(branch) {
+            while let Some(bytes) = tx.poll_transmit() {
+                self.transmits.push_back(Transmit { to: *to, bytes });
+            }
+            while let Some(ev) = tx.poll_event() {
+                match ev {
+                    InviteServerEvent::Acked => acked = Some(*call),
+                    InviteServerEvent::AckTimeout => timed_out = Some(*call),
+                }
+            }
+        }
+        if let Some(call) = acked {
+            if let Some(d) = self.dialogs.get_mut(&call).filter(|d| d.state == DialogState::Answered) {
+                d.state = DialogState::Confirmed;
+                self.events.push_back(UaEvent::Confirmed(call));
+            }
+        }
+        if let Some(call) = timed_out {
+            if let Some(d) = self.dialogs.get_mut(&call).filter(|d| d.state == DialogState::Answered) {
+                d.ack_timed_out = true;
+                self.send_bye(now, call);
+            }
+        }
+    }
+
+    fn flush_server_txs(&mut self) {
+        for (to, tx) in self.server_txs.values_mut() {
+            while let Some(bytes) = tx.poll_transmit() {
+                self.transmits.push_back(Transmit { to: *to, bytes });
+            }
+        }
+    }
+
+    fn flush_client_txs(&mut self) {
+        let mut finished = Vec::new();
+        for (branch, (call, to, tx)) in self.client_txs.iter_mut() {
+            while let Some(bytes) = tx.poll_transmit() {
+                self.transmits.push_back(Transmit { to: *to, bytes });
+            }
+            if let Some(outcome) = tx.poll_outcome() {
+                finished.push((branch.clone(), *call, outcome));
+            }
+        }
+        for (branch, call, outcome) in finished {
+            self.client_txs.remove(&branch);
+            let timed_out = self.dialogs.get(&call).is_some_and(|d| d.ack_timed_out);
+            let reason = if timed_out { EndReason::AckTimeout } else { EndReason::LocalBye };
+            // A BYE that was never answered (Timer F) still ends the call on our side.
+            let _: ClientOutcome = outcome;
+            self.end_dialog(call, reason);
+        }
+    }
+
+    /// Fires every due timer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .invite_txs
+            .iter()
+            .filter(|(_, (_, _, tx))| tx.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(b, _)| b.clone())
+            .collect();
+        for branch in due {
+            if let Some((_, _, tx)) = self.invite_txs.get_mut(&branch) {
+                tx.handle_timeout(now);
+            }
+            self.flush_invite_tx(now, &branch);
+        }
+        for (_, _, tx) in self.client_txs.values_mut() {
+            if tx.poll_timeout().is_some_and(|t| t <= now) {
+                tx.handle_timeout(now);
+            }
+        }
+        self.sweep(now);
+    }
+
+    fn sweep(&mut self, now: Instant) {
+        self.flush_client_txs();
+        self.flush_server_txs();
+        self.server_txs.retain(|_, (_, tx)| !tx.is_terminated(now));
+        let dialogs = &self.dialogs;
+        self.invite_txs.retain(|_, (call, _, tx)| {
+            tx.state() != InviteServerState::Terminated || dialogs.contains_key(call)
+        });
+    }
+}
+
+fn complete_via(via: &str, from: SocketAddr) -> String {
+    if param(via, "rport").is_none_or(|v| !v.is_empty()) {
+        return via.to_string();
+    }
+    let mut parts: Vec<String> = via
+        .split(';')
+        .map(|p| match p.trim().eq_ignore_ascii_case("rport") {
+            true => format!("rport={}", from.port()),
+            false => p.to_string(),
+        })
+        .collect();
+    parts.push(format!("received={}", from.ip()));
+    parts.join(";")
+}
+
+fn with_tag(header: &str, tag: &str) -> String {
+    if param(header, "tag").is_some() {
+        header.to_string()
+    } else {
+        format!("{header};tag={tag}")
+    }
+}
+
+/// Reason phrases must be one line of printable text.
+fn reason_phrase(why: &str) -> String {
+    let clean: String = why.chars().filter(|c| !c.is_control()).take(100).collect();
+    format!("Bad Request ({clean})")
+}
+
+/// Builds a 400 for a request whose parse failed, if enough headers can be found to address it.
+fn salvage_bad_request(data: &[u8], why: &str) -> Option<Response> {
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
+    let first = lines.next()?;
+    if first.starts_with("SIP/") || first.starts_with("ACK ") || !first.ends_with("SIP/2.0") {
+        return None;
+    }
+    let mut headers = Headers::new();
+    for line in lines.take_while(|l| !l.is_empty()) {
+        if let Some((name, value)) = line.split_once(':') {
+            let canonical = message::canonical_name(name.trim());
+            if matches!(canonical.as_str(), "Via" | "From" | "To" | "Call-ID" | "CSeq") {
+                headers.push(&canonical, value.trim());
+            }
+        }
+    }
+    headers.get("Via")?;
+    Some(Response { status: 400, reason: reason_phrase(why), headers, body: Vec::new() })
+}
