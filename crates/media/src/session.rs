@@ -1,0 +1,276 @@
+//! One call's media, sans-IO: a queue of prompts played out one 20 ms RTP packet per `tick`,
+//! and the receive side's counters. The engine calls `tick` on its frame clock and sends
+//! whatever bytes it returns.
+
+use crate::g711;
+use crate::rtp::RtpPacket;
+use crate::FRAME_SAMPLES;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+pub type PromptId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Ulaw,
+    Alaw,
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    Samples(Arc<[i16]>),
+    Silence { samples: usize },
+}
+
+impl Source {
+    fn len(&self) -> usize {
+        match self {
+            Source::Samples(s) => s.len(),
+            Source::Silence { samples } => *samples,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub id: PromptId,
+    pub source: Source,
+    /// How many times to play; 0 means until stopped.
+    pub loops: u32,
+    /// Silence between repetitions, in samples.
+    pub gap_samples: usize,
+}
+
+impl Prompt {
+    pub fn audio(id: PromptId, samples: Arc<[i16]>, loops: u32, gap_samples: usize) -> Self {
+        Prompt { id, source: Source::Samples(samples), loops, gap_samples }
+    }
+
+    pub fn silence(id: PromptId, millis: u64) -> Self {
+        let samples = (millis * crate::CALL_RATE as u64 / 1000) as usize;
+        Prompt { id, source: Source::Silence { samples }, loops: 1, gap_samples: 0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// Every repetition of the prompt has been sent.
+    PromptFinished(PromptId),
+}
+
+#[derive(Debug)]
+struct Playing {
+    prompt: Prompt,
+    pos: usize,
+    plays_done: u32,
+    gap_left: usize,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub bytes_received: u64,
+    pub malformed_received: u64,
+}
+
+#[derive(Debug)]
+pub struct MediaSession {
+    encoding: Encoding,
+    payload_type: u8,
+    ssrc: u32,
+    sequence: u16,
+    timestamp: u32,
+    was_talking: bool,
+    queue: VecDeque<Prompt>,
+    current: Option<Playing>,
+    events: VecDeque<MediaEvent>,
+    frame: [i16; FRAME_SAMPLES],
+    payload: Vec<u8>,
+    packet: Vec<u8>,
+    stats: Stats,
+}
+
+impl MediaSession {
+    /// `ssrc`, `first_sequence` and `first_timestamp` should be random (RFC 3550 §5.1); the
+    /// caller draws them so this type stays deterministic.
+    pub fn new(encoding: Encoding, payload_type: u8, ssrc: u32, first_sequence: u16, first_timestamp: u32) -> Self {
+        MediaSession {
+            encoding,
+            payload_type,
+            ssrc,
+            sequence: first_sequence,
+            timestamp: first_timestamp,
+            was_talking: false,
+            queue: VecDeque::new(),
+            current: None,
+            events: VecDeque::new(),
+            frame: [0; FRAME_SAMPLES],
+            payload: Vec::with_capacity(FRAME_SAMPLES),
+            packet: Vec::with_capacity(12 + FRAME_SAMPLES),
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn play(&mut self, prompt: Prompt) {
+        self.queue.push_back(prompt);
+    }
+
+    /// Drops the playing prompt and everything queued; returns their ids (not reported as finished).
+    pub fn stop(&mut self) -> Vec<PromptId> {
+        let mut ids: Vec<PromptId> = self.current.take().map(|p| p.prompt.id).into_iter().collect();
+        ids.extend(self.queue.drain(..).map(|p| p.id));
+        ids
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.current.is_some() || !self.queue.is_empty()
+    }
+
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Produces the next 20 ms packet. Silence is sent between prompts so the stream stays
+    /// continuous for the far end's jitter buffer and for NAT bindings.
+    pub fn tick(&mut self) -> &[u8] {
+        let talking = self.fill_frame();
+        self.payload.clear();
+        match self.encoding {
+            Encoding::Ulaw => self.payload.extend(self.frame.iter().map(|s| g711::linear_to_ulaw(*s))),
+            Encoding::Alaw => self.payload.extend(self.frame.iter().map(|s| g711::linear_to_alaw(*s))),
+        }
+        let packet = RtpPacket {
+            payload_type: self.payload_type,
+            marker: talking && !self.was_talking,
+            sequence: self.sequence,
+            timestamp: self.timestamp,
+            ssrc: self.ssrc,
+            payload: &self.payload,
+        };
+        packet.write(&mut self.packet);
+        self.was_talking = talking;
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.stats.packets_sent += 1;
+        &self.packet
+    }
+
+    /// Accounts for a datagram from the far end. Decoding and DTMF come with the media issue.
+    pub fn receive(&mut self, data: &[u8]) {
+        match RtpPacket::parse(data) {
+            Ok(_) => {
+                self.stats.packets_received += 1;
+                self.stats.bytes_received += data.len() as u64;
+            }
+            Err(_) => self.stats.malformed_received += 1,
+        }
+    }
+
+    /// Fills `self.frame`; returns whether any prompt audio (not silence) is in it.
+    fn fill_frame(&mut self) -> bool {
+        let mut filled = 0;
+        let mut talking = false;
+        while filled < FRAME_SAMPLES {
+            if self.current.is_none() {
+                match self.queue.pop_front() {
+                    Some(prompt) => {
+                        self.current = Some(Playing { prompt, pos: 0, plays_done: 0, gap_left: 0 })
+                    }
+                    None => break,
+                }
+            }
+            let Some(playing) = self.current.as_mut() else { break };
+            let want = FRAME_SAMPLES - filled;
+            if playing.gap_left > 0 {
+                let n = want.min(playing.gap_left);
+                self.frame[filled..filled + n].fill(0);
+                playing.gap_left -= n;
+                filled += n;
+                continue;
+            }
+            let len = playing.prompt.source.len();
+            let n = want.min(len - playing.pos);
+            match &playing.prompt.source {
+                Source::Samples(s) => {
+                    self.frame[filled..filled + n].copy_from_slice(&s[playing.pos..playing.pos + n]);
+                    talking = true;
+                }
+                Source::Silence { .. } => self.frame[filled..filled + n].fill(0),
+            }
+            playing.pos += n;
+            filled += n;
+            if playing.pos >= len {
+                playing.plays_done += 1;
+                let loops = playing.prompt.loops;
+                if loops != 0 && playing.plays_done >= loops {
+                    self.events.push_back(MediaEvent::PromptFinished(playing.prompt.id));
+                    self.current = None;
+                } else {
+                    playing.pos = 0;
+                    playing.gap_left = playing.prompt.gap_samples;
+                    if len == 0 && playing.gap_left == 0 {
+                        // An empty prompt looped forever would spin; end it.
+                        self.events.push_back(MediaEvent::PromptFinished(playing.prompt.id));
+                        self.current = None;
+                    }
+                }
+            }
+        }
+        self.frame[filled..].fill(0);
+        talking
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> MediaSession {
+        MediaSession::new(Encoding::Ulaw, 0, 42, 65534, 1000)
+    }
+
+    #[test]
+    fn plays_a_prompt_frame_by_frame_and_reports_its_end() {
+        let mut s = session();
+        let samples: Arc<[i16]> = vec![1000i16; 400].into();
+        s.play(Prompt::audio(7, samples, 2, 80));
+        // 2 × 400 samples + 80 gap = 880 samples = 5.5 frames: finished during the 6th tick.
+        let mut markers = Vec::new();
+        for i in 0..6 {
+            let pkt = RtpPacket::parse(s.tick()).unwrap();
+            markers.push(pkt.marker);
+            assert_eq!(pkt.timestamp, 1000 + 160 * i);
+            assert_eq!(pkt.sequence, 65534u16.wrapping_add(i as u16));
+            if i < 5 {
+                assert_eq!(s.poll_event(), None, "tick {i}");
+            }
+        }
+        assert_eq!(s.poll_event(), Some(MediaEvent::PromptFinished(7)));
+        assert_eq!(markers, vec![true, false, false, false, false, false]);
+        // Idle: silence (µ-law 0xFF) keeps flowing.
+        let pkt = RtpPacket::parse(s.tick()).unwrap();
+        assert!(pkt.payload.iter().all(|b| *b == 0xFF));
+    }
+
+    #[test]
+    fn silence_prompts_take_their_length_and_stop_clears_the_queue() {
+        let mut s = session();
+        s.play(Prompt::silence(1, 1000));
+        for _ in 0..49 {
+            s.tick();
+        }
+        assert_eq!(s.poll_event(), None);
+        s.tick();
+        assert_eq!(s.poll_event(), Some(MediaEvent::PromptFinished(1)));
+        s.play(Prompt::silence(2, 1000));
+        s.play(Prompt::silence(3, 1000));
+        s.tick();
+        assert_eq!(s.stop(), vec![2, 3]);
+        assert!(!s.is_playing());
+    }
+}
