@@ -1,1 +1,29 @@
+//! The HTTP face of flexvox: the FlexML API v1 (`/flexml/v1`, HTTP Basic with an endpoint's
+//! login/password), the Core API (`/core/v2`, Bearer token), the built-in demo app and health.
 
+mod auth;
+mod demo;
+mod error;
+mod flexml;
+mod listing;
+
+pub use error::ApiError;
+
+use axum::routing::get;
+use axum::Router;
+use store::Store;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .nest("/flexml/v1", flexml::routes())
+        .route("/core/v2/oauth/whoami", get(auth::whoami))
+        .route("/demo/hello", get(demo::hello).post(demo::hello))
+        .route("/health", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .with_state(state)
+}

@@ -18,23 +18,49 @@ pub enum FlexmlError {
     #[error("line {line}: unknown verb <{name}>")]
     UnknownVerb { line: u32, name: String },
     #[error("line {line}: <{verb}> attribute {attribute}=\"{value}\": {why}")]
-    Attribute { line: u32, verb: String, attribute: String, value: String, why: String },
+    Attribute {
+        line: u32,
+        verb: String,
+        attribute: String,
+        value: String,
+        why: String,
+    },
     #[error("line {line}: <{verb}> {why}")]
-    Content { line: u32, verb: String, why: String },
+    Content {
+        line: u32,
+        verb: String,
+        why: String,
+    },
 }
 
-const KNOWN_NOT_YET: &[&str] = &["Amd", "Dial", "Dtmf", "Gather", "Override", "PreAnswer", "Record", "Sms", "Store"];
+const KNOWN_NOT_YET: &[&str] = &[
+    "Amd",
+    "Dial",
+    "Dtmf",
+    "Gather",
+    "Override",
+    "PreAnswer",
+    "Record",
+    "Sms",
+    "Store",
+];
 
 pub fn parse(text: &str) -> Result<Document, FlexmlError> {
     if text.len() > MAX_DOCUMENT_BYTES {
         return Err(FlexmlError::TooLarge);
     }
-    let opts = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES };
+    let opts = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+    };
     let doc = roxmltree::Document::parse_with_options(text.trim_start_matches('\u{feff}'), opts)
         .map_err(|e| FlexmlError::Xml(e.to_string()))?;
     let root = doc.root_element();
     if root.tag_name().name() != "Response" {
-        return Err(FlexmlError::Root { line: line_of(&doc, root), found: root.tag_name().name().into() });
+        return Err(FlexmlError::Root {
+            line: line_of(&doc, root),
+            found: root.tag_name().name().into(),
+        });
     }
     let mut warnings = Vec::new();
     let mut verbs = Vec::new();
@@ -70,13 +96,19 @@ impl VerbCtx<'_, '_> {
     }
 
     fn int(&self, attribute: &str, default: u32, min: u32, max: u32) -> Result<u32, FlexmlError> {
-        let Some(raw) = self.node.attribute(attribute) else { return Ok(default) };
+        let Some(raw) = self.node.attribute(attribute) else {
+            return Ok(default);
+        };
         let value: u32 = raw
             .trim()
             .parse()
             .map_err(|_| self.attr_error(attribute, raw, "must be a whole number"))?;
         if value < min || value > max {
-            return Err(self.attr_error(attribute, raw, &format!("must be between {min} and {max}")));
+            return Err(self.attr_error(
+                attribute,
+                raw,
+                &format!("must be between {min} and {max}"),
+            ));
         }
         Ok(value)
     }
@@ -84,7 +116,8 @@ impl VerbCtx<'_, '_> {
     fn method(&self, attribute: &str) -> Result<HttpMethod, FlexmlError> {
         match self.node.attribute(attribute) {
             None => Ok(HttpMethod::Post),
-            Some(raw) => HttpMethod::parse(raw).ok_or_else(|| self.attr_error(attribute, raw, "must be GET or POST")),
+            Some(raw) => HttpMethod::parse(raw)
+                .ok_or_else(|| self.attr_error(attribute, raw, "must be GET or POST")),
         }
     }
 
@@ -101,13 +134,22 @@ impl VerbCtx<'_, '_> {
     fn warn_unknown_attributes(&self, known: &[&str], warnings: &mut Vec<String>) {
         for a in self.node.attributes() {
             if !known.contains(&a.name()) {
-                warnings.push(format!("line {}: <{}> ignores unknown attribute {}", self.line(), self.name, a.name()));
+                warnings.push(format!(
+                    "line {}: <{}> ignores unknown attribute {}",
+                    self.line(),
+                    self.name,
+                    a.name()
+                ));
             }
         }
     }
 }
 
-fn parse_verb(doc: &roxmltree::Document, node: Node, warnings: &mut Vec<String>) -> Result<Verb, FlexmlError> {
+fn parse_verb(
+    doc: &roxmltree::Document,
+    node: Node,
+    warnings: &mut Vec<String>,
+) -> Result<Verb, FlexmlError> {
     let name = node.tag_name().name();
     let ctx = VerbCtx { doc, node, name };
     match name {
@@ -124,7 +166,11 @@ fn parse_verb(doc: &roxmltree::Document, node: Node, warnings: &mut Vec<String>)
             ctx.warn_unknown_attributes(&["loop", "loopPause"], warnings);
             let url = ctx.text();
             if url.is_empty() {
-                return Err(FlexmlError::Content { line: ctx.line(), verb: name.into(), why: "needs a URL to play".into() });
+                return Err(FlexmlError::Content {
+                    line: ctx.line(),
+                    verb: name.into(),
+                    why: "needs a URL to play".into(),
+                });
             }
             Ok(Verb::Play(Play {
                 url,
@@ -133,27 +179,53 @@ fn parse_verb(doc: &roxmltree::Document, node: Node, warnings: &mut Vec<String>)
             }))
         }
         "Pause" | "Wait" => {
-            ctx.warn_unknown_attributes(&["length", "minNoise", "minSilence", "noise", "silence"], warnings);
-            Ok(Verb::Pause { length_secs: ctx.int("length", 1, 1, 86_400)? })
+            ctx.warn_unknown_attributes(
+                &["length", "minNoise", "minSilence", "noise", "silence"],
+                warnings,
+            );
+            Ok(Verb::Pause {
+                length_secs: ctx.int("length", 1, 1, 86_400)?,
+            })
         }
         "Hangup" => Ok(Verb::Hangup),
         "Reject" => {
             ctx.warn_unknown_attributes(&["reason"], warnings);
-            Ok(Verb::Reject { reason: node.attribute("reason").unwrap_or("rejected").trim().to_string() })
+            Ok(Verb::Reject {
+                reason: node
+                    .attribute("reason")
+                    .unwrap_or("rejected")
+                    .trim()
+                    .to_string(),
+            })
         }
         "Redirect" => {
             ctx.warn_unknown_attributes(&["method"], warnings);
             let url = ctx.text();
             if url.is_empty() {
-                return Err(FlexmlError::Content { line: ctx.line(), verb: name.into(), why: "needs a URL".into() });
+                return Err(FlexmlError::Content {
+                    line: ctx.line(),
+                    verb: name.into(),
+                    why: "needs a URL".into(),
+                });
             }
-            Ok(Verb::Redirect { url, method: ctx.method("method")? })
+            Ok(Verb::Redirect {
+                url,
+                method: ctx.method("method")?,
+            })
         }
         other if KNOWN_NOT_YET.contains(&other) => {
-            warnings.push(format!("line {}: <{other}> is not supported by this build yet and was skipped", ctx.line()));
-            Ok(Verb::NotYetSupported { name: other.to_string() })
+            warnings.push(format!(
+                "line {}: <{other}> is not supported by this build yet and was skipped",
+                ctx.line()
+            ));
+            Ok(Verb::NotYetSupported {
+                name: other.to_string(),
+            })
         }
-        other => Err(FlexmlError::UnknownVerb { line: ctx.line(), name: other.to_string() }),
+        other => Err(FlexmlError::UnknownVerb {
+            line: ctx.line(),
+            name: other.to_string(),
+        }),
     }
 }
 
@@ -166,7 +238,12 @@ mod tests {
         let doc = parse("<Response><Say>Hello, thank you for calling.</Say></Response>").unwrap();
         assert_eq!(
             doc.verbs,
-            vec![Verb::Say(Say { text: "Hello, thank you for calling.".into(), voice: "man".into(), loops: 1, loop_pause_secs: 0 })]
+            vec![Verb::Say(Say {
+                text: "Hello, thank you for calling.".into(),
+                voice: "man".into(),
+                loops: 1,
+                loop_pause_secs: 0
+            })]
         );
     }
 
@@ -187,23 +264,51 @@ mod tests {
         )
         .unwrap();
         assert_eq!(doc.verbs.len(), 6);
-        assert_eq!(doc.verbs[0], Verb::Say(Say { text: "Thank you".into(), voice: "woman".into(), loops: 2, loop_pause_secs: 5 }));
-        assert_eq!(doc.verbs[1], Verb::Play(Play { url: "http://example.com/a.wav".into(), loops: 0, loop_pause_secs: 0 }));
+        assert_eq!(
+            doc.verbs[0],
+            Verb::Say(Say {
+                text: "Thank you".into(),
+                voice: "woman".into(),
+                loops: 2,
+                loop_pause_secs: 5
+            })
+        );
+        assert_eq!(
+            doc.verbs[1],
+            Verb::Play(Play {
+                url: "http://example.com/a.wav".into(),
+                loops: 0,
+                loop_pause_secs: 0
+            })
+        );
         assert_eq!(doc.verbs[3], Verb::Pause { length_secs: 1 });
-        assert_eq!(doc.verbs[4], Verb::Redirect { url: "next".into(), method: HttpMethod::Get });
+        assert_eq!(
+            doc.verbs[4],
+            Verb::Redirect {
+                url: "next".into(),
+                method: HttpMethod::Get
+            }
+        );
     }
 
     #[test]
     fn reports_precise_errors() {
         assert_eq!(
-            parse("<Response>\n<Say loop=\"-1\">x</Say></Response>").unwrap_err().to_string(),
+            parse("<Response>\n<Say loop=\"-1\">x</Say></Response>")
+                .unwrap_err()
+                .to_string(),
             "line 2: <Say> attribute loop=\"-1\": must be a whole number"
         );
         assert_eq!(
-            parse("<Response><Say loop=\"101\">x</Say></Response>").unwrap_err().to_string(),
+            parse("<Response><Say loop=\"101\">x</Say></Response>")
+                .unwrap_err()
+                .to_string(),
             "line 1: <Say> attribute loop=\"101\": must be between 0 and 100"
         );
-        assert!(matches!(parse("<Response><Dance/></Response>"), Err(FlexmlError::UnknownVerb { .. })));
+        assert!(matches!(
+            parse("<Response><Dance/></Response>"),
+            Err(FlexmlError::UnknownVerb { .. })
+        ));
         assert!(matches!(parse("<Reply/>"), Err(FlexmlError::Root { .. })));
         assert!(matches!(parse("<Response><Say>"), Err(FlexmlError::Xml(_))));
         assert!(matches!(parse("Hello"), Err(FlexmlError::Xml(_))));
@@ -220,6 +325,11 @@ mod tests {
         let doc = parse(r#"<Response><Say colour="red">hi</Say><Gather/></Response>"#).unwrap();
         assert_eq!(doc.warnings.len(), 2);
         assert!(doc.warnings[0].contains("unknown attribute colour"));
-        assert_eq!(doc.verbs[1], Verb::NotYetSupported { name: "Gather".into() });
+        assert_eq!(
+            doc.verbs[1],
+            Verb::NotYetSupported {
+                name: "Gather".into()
+            }
+        );
     }
 }

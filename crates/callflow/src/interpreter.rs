@@ -58,15 +58,32 @@ pub enum Output {
     Fetch(FetchRequest),
     /// Answer the call (200 OK) before the next media command.
     Answer,
-    Say { text: String, voice: String, loops: u32, loop_pause_secs: u32 },
-    Play { url: String, loops: u32, loop_pause_secs: u32 },
-    Silence { millis: u64 },
-    Reject { status: u16, reason: String },
+    Say {
+        text: String,
+        voice: String,
+        loops: u32,
+        loop_pause_secs: u32,
+    },
+    Play {
+        url: String,
+        loops: u32,
+        loop_pause_secs: u32,
+    },
+    Silence {
+        millis: u64,
+    },
+    Reject {
+        status: u16,
+        reason: String,
+    },
     Hangup,
     /// Something for the call's timeline (document fetched, warning, app error).
     Timeline(String),
     /// The call is over; send the status callback if there is one.
-    Finished { call_status: String, status_callback: Option<FetchRequest> },
+    Finished {
+        call_status: String,
+        status_callback: Option<FetchRequest>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,11 +170,20 @@ impl Interpreter {
                 self.finish(now);
             }
             Input::Fetched(result) if self.state == State::Fetching => match result {
-                Err(why) => self.app_error(now, format!("fetching {} failed: {why}", self.document_url)),
+                Err(why) => {
+                    self.app_error(now, format!("fetching {} failed: {why}", self.document_url))
+                }
                 Ok(body) => match flexml::parse(&body) {
-                    Err(e) => self.app_error(now, format!("document from {} is invalid: {e}", self.document_url)),
+                    Err(e) => self.app_error(
+                        now,
+                        format!("document from {} is invalid: {e}", self.document_url),
+                    ),
                     Ok(doc) => {
-                        self.timeline(format!("document {} with {} verbs", self.document_url, doc.verbs.len()));
+                        self.timeline(format!(
+                            "document {} with {} verbs",
+                            self.document_url,
+                            doc.verbs.len()
+                        ));
                         for w in doc.warnings {
                             self.timeline(format!("warning: {w}"));
                         }
@@ -221,7 +247,11 @@ impl Interpreter {
         self.document_url = url.clone();
         self.state = State::Fetching;
         let params = self.request_params();
-        self.outputs.push_back(Output::Fetch(FetchRequest { url, method, params }));
+        self.outputs.push_back(Output::Fetch(FetchRequest {
+            url,
+            method,
+            params,
+        }));
     }
 
     fn answer_if_needed(&mut self, now: Instant) {
@@ -256,13 +286,19 @@ impl Interpreter {
                     self.answer_if_needed(now);
                     self.state = State::Performing;
                     let url = self.resolve(&play.url);
-                    self.outputs.push_back(Output::Play { url, loops: play.loops, loop_pause_secs: play.loop_pause_secs });
+                    self.outputs.push_back(Output::Play {
+                        url,
+                        loops: play.loops,
+                        loop_pause_secs: play.loop_pause_secs,
+                    });
                     return;
                 }
                 Verb::Pause { length_secs } => {
                     self.answer_if_needed(now);
                     self.state = State::Performing;
-                    self.outputs.push_back(Output::Silence { millis: length_secs as u64 * 1000 });
+                    self.outputs.push_back(Output::Silence {
+                        millis: length_secs as u64 * 1000,
+                    });
                     return;
                 }
                 Verb::Hangup => {
@@ -275,7 +311,10 @@ impl Interpreter {
                         return self.hang_up(now);
                     }
                     let (status, text) = reject_status(&reason);
-                    self.outputs.push_back(Output::Reject { status, reason: text.into() });
+                    self.outputs.push_back(Output::Reject {
+                        status,
+                        reason: text.into(),
+                    });
                     return self.finish(now);
                 }
                 Verb::Redirect { url, method } => {
@@ -303,14 +342,22 @@ impl Interpreter {
         match self.error_handler {
             ErrorHandler::Basic => {
                 self.verbs = VecDeque::from([
-                    Verb::Say(crate::model::Say { text: ERROR_PROMPT.into(), voice: "woman".into(), loops: 1, loop_pause_secs: 0 }),
+                    Verb::Say(crate::model::Say {
+                        text: ERROR_PROMPT.into(),
+                        voice: "woman".into(),
+                        loops: 1,
+                        loop_pause_secs: 0,
+                    }),
                     Verb::Hangup,
                 ]);
                 self.next_verb(now);
             }
             ErrorHandler::None if self.answered_at.is_some() => self.hang_up(now),
             ErrorHandler::None => {
-                self.outputs.push_back(Output::Reject { status: 500, reason: "Server Internal Error".into() });
+                self.outputs.push_back(Output::Reject {
+                    status: 500,
+                    reason: "Server Internal Error".into(),
+                });
                 self.finish(now);
             }
         }
@@ -329,14 +376,24 @@ impl Interpreter {
         let call_status = self.call_status().to_string();
         let status_callback = self.status_callback.clone().map(|(url, method)| {
             let mut params = self.request_params();
-            let duration = self.answered_at.map(|t| now.saturating_duration_since(t).as_secs()).unwrap_or(0);
+            let duration = self
+                .answered_at
+                .map(|t| now.saturating_duration_since(t).as_secs())
+                .unwrap_or(0);
             params.push(("CallDuration".into(), duration.to_string()));
             params.push(("RequestMethod".into(), self.initial.1.as_str().into()));
             for p in params.iter_mut().filter(|(k, _)| k == "RequestUrl") {
                 p.1 = self.initial.0.clone();
             }
-            FetchRequest { url, method, params }
+            FetchRequest {
+                url,
+                method,
+                params,
+            }
         });
-        self.outputs.push_back(Output::Finished { call_status, status_callback });
+        self.outputs.push_back(Output::Finished {
+            call_status,
+            status_callback,
+        });
     }
 }

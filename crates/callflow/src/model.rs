@@ -44,12 +44,21 @@ pub struct Play {
 pub enum Verb {
     Say(Say),
     Play(Play),
-    Pause { length_secs: u32 },
+    Pause {
+        length_secs: u32,
+    },
     Hangup,
-    Reject { reason: String },
-    Redirect { url: String, method: HttpMethod },
+    Reject {
+        reason: String,
+    },
+    Redirect {
+        url: String,
+        method: HttpMethod,
+    },
     /// A verb of the language that this build does not perform yet; skipped with a warning.
-    NotYetSupported { name: String },
+    NotYetSupported {
+        name: String,
+    },
 }
 
 impl Verb {

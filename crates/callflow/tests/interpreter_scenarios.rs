@@ -18,28 +18,47 @@ fn info() -> CallInfo {
 }
 
 fn drain(i: &mut Interpreter) -> Vec<Output> {
-    std::iter::from_fn(|| i.poll_output()).filter(|o| !matches!(o, Output::Timeline(_))).collect()
+    std::iter::from_fn(|| i.poll_output())
+        .filter(|o| !matches!(o, Output::Timeline(_)))
+        .collect()
 }
 
 fn param<'a>(f: &'a FetchRequest, name: &str) -> &'a str {
-    f.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("<missing>")
+    f.params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("<missing>")
 }
 
 #[test]
 fn hello_document_answers_says_and_hangs_up_with_a_status_callback() {
     let t0 = Instant::now();
     let cb = Some(("http://app/status".to_string(), HttpMethod::Post));
-    let mut i = Interpreter::new(info(), "http://app/hello".into(), HttpMethod::Post, ErrorHandler::Basic, cb);
+    let mut i = Interpreter::new(
+        info(),
+        "http://app/hello".into(),
+        HttpMethod::Post,
+        ErrorHandler::Basic,
+        cb,
+    );
     i.start(t0);
     let out = drain(&mut i);
-    let [Output::Fetch(f)] = out.as_slice() else { panic!("{out:?}") };
+    let [Output::Fetch(f)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
     assert_eq!(f.url, "http://app/hello");
     assert_eq!(param(f, "ApiVersion"), "2.0");
     assert_eq!(param(f, "From"), "15162065338");
     assert_eq!(param(f, "Direction"), "inbound");
     assert_eq!(param(f, "RequestUrl"), "http://app/hello");
 
-    i.handle_input(t0, Input::Fetched(Ok("<Response><Say>Hello, thank you for calling.</Say></Response>".into())));
+    i.handle_input(
+        t0,
+        Input::Fetched(Ok(
+            "<Response><Say>Hello, thank you for calling.</Say></Response>".into(),
+        )),
+    );
     let out = drain(&mut i);
     assert_eq!(out[0], Output::Answer);
     assert!(matches!(&out[1], Output::Say { text, .. } if text == "Hello, thank you for calling."));
@@ -47,7 +66,13 @@ fn hello_document_answers_says_and_hangs_up_with_a_status_callback() {
     i.handle_input(t0 + Duration::from_secs(8), Input::MediaDone);
     let out = drain(&mut i);
     assert_eq!(out[0], Output::Hangup);
-    let Output::Finished { call_status, status_callback: Some(cb) } = &out[1] else { panic!("{out:?}") };
+    let Output::Finished {
+        call_status,
+        status_callback: Some(cb),
+    } = &out[1]
+    else {
+        panic!("{out:?}")
+    };
     assert_eq!(call_status, "completed");
     assert_eq!(param(cb, "CallDuration"), "8");
     assert_eq!(param(cb, "RequestMethod"), "POST");
@@ -57,21 +82,43 @@ fn hello_document_answers_says_and_hangs_up_with_a_status_callback() {
 #[test]
 fn redirects_resolve_relative_urls_and_loops_are_cut_off() {
     let t0 = Instant::now();
-    let mut i = Interpreter::new(info(), "http://app/ivr/start".into(), HttpMethod::Get, ErrorHandler::None, None);
+    let mut i = Interpreter::new(
+        info(),
+        "http://app/ivr/start".into(),
+        HttpMethod::Get,
+        ErrorHandler::None,
+        None,
+    );
     i.start(t0);
     drain(&mut i);
-    i.handle_input(t0, Input::Fetched(Ok("<Response><Redirect method=\"GET\">next</Redirect></Response>".into())));
+    i.handle_input(
+        t0,
+        Input::Fetched(Ok(
+            "<Response><Redirect method=\"GET\">next</Redirect></Response>".into(),
+        )),
+    );
     let out = drain(&mut i);
-    let [Output::Fetch(f)] = out.as_slice() else { panic!("{out:?}") };
+    let [Output::Fetch(f)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
     assert_eq!(f.url, "http://app/ivr/next");
     assert_eq!(f.method, HttpMethod::Get);
     let mut fetches = 2; // the initial document and the first redirect
     loop {
-        i.handle_input(t0, Input::Fetched(Ok("<Response><Redirect>next</Redirect></Response>".into())));
+        i.handle_input(
+            t0,
+            Input::Fetched(Ok("<Response><Redirect>next</Redirect></Response>".into())),
+        );
         let out = drain(&mut i);
         if !matches!(out.as_slice(), [Output::Fetch(_)]) {
             // error_handler none, not answered: the call is refused.
-            assert_eq!(out[0], Output::Reject { status: 500, reason: "Server Internal Error".into() });
+            assert_eq!(
+                out[0],
+                Output::Reject {
+                    status: 500,
+                    reason: "Server Internal Error".into()
+                }
+            );
             break;
         }
         fetches += 1;
@@ -82,7 +129,13 @@ fn redirects_resolve_relative_urls_and_loops_are_cut_off() {
 #[test]
 fn an_unreachable_app_gets_the_basic_error_prompt() {
     let t0 = Instant::now();
-    let mut i = Interpreter::new(info(), "http://app/x".into(), HttpMethod::Post, ErrorHandler::Basic, None);
+    let mut i = Interpreter::new(
+        info(),
+        "http://app/x".into(),
+        HttpMethod::Post,
+        ErrorHandler::Basic,
+        None,
+    );
     i.start(t0);
     drain(&mut i);
     i.handle_input(t0, Input::Fetched(Err("connection refused".into())));
@@ -96,32 +149,77 @@ fn an_unreachable_app_gets_the_basic_error_prompt() {
 #[test]
 fn malformed_documents_are_app_errors_and_reject_maps_reasons() {
     let t0 = Instant::now();
-    let mut i = Interpreter::new(info(), "http://app/x".into(), HttpMethod::Post, ErrorHandler::None, None);
+    let mut i = Interpreter::new(
+        info(),
+        "http://app/x".into(),
+        HttpMethod::Post,
+        ErrorHandler::None,
+        None,
+    );
     i.start(t0);
     let timeline: Vec<Output> = std::iter::from_fn(|| i.poll_output()).collect();
     assert_eq!(timeline.len(), 1);
-    i.handle_input(t0, Input::Fetched(Ok("<Response><Say loop=\"x\">hi</Say>".into())));
+    i.handle_input(
+        t0,
+        Input::Fetched(Ok("<Response><Say loop=\"x\">hi</Say>".into())),
+    );
     let all: Vec<Output> = std::iter::from_fn(|| i.poll_output()).collect();
-    assert!(all.iter().any(|o| matches!(o, Output::Timeline(t) if t.contains("app error"))));
-    assert!(all.contains(&Output::Reject { status: 500, reason: "Server Internal Error".into() }));
+    assert!(all
+        .iter()
+        .any(|o| matches!(o, Output::Timeline(t) if t.contains("app error"))));
+    assert!(all.contains(&Output::Reject {
+        status: 500,
+        reason: "Server Internal Error".into()
+    }));
 
-    let mut i = Interpreter::new(info(), "http://app/x".into(), HttpMethod::Post, ErrorHandler::None, None);
+    let mut i = Interpreter::new(
+        info(),
+        "http://app/x".into(),
+        HttpMethod::Post,
+        ErrorHandler::None,
+        None,
+    );
     i.start(t0);
     drain(&mut i);
-    i.handle_input(t0, Input::Fetched(Ok("<Response><Reject reason=\"busy-here\"/></Response>".into())));
+    i.handle_input(
+        t0,
+        Input::Fetched(Ok(
+            "<Response><Reject reason=\"busy-here\"/></Response>".into()
+        )),
+    );
     let out = drain(&mut i);
-    assert_eq!(out[0], Output::Reject { status: 486, reason: "Busy Here".into() });
+    assert_eq!(
+        out[0],
+        Output::Reject {
+            status: 486,
+            reason: "Busy Here".into()
+        }
+    );
     assert!(matches!(&out[1], Output::Finished { call_status, .. } if call_status == "failed"));
 }
 
 #[test]
 fn caller_hanging_up_mid_prompt_ends_the_call() {
     let t0 = Instant::now();
-    let mut i = Interpreter::new(info(), "http://app/x".into(), HttpMethod::Post, ErrorHandler::Basic, None);
+    let mut i = Interpreter::new(
+        info(),
+        "http://app/x".into(),
+        HttpMethod::Post,
+        ErrorHandler::Basic,
+        None,
+    );
     i.start(t0);
     drain(&mut i);
-    i.handle_input(t0, Input::Fetched(Ok("<Response><Pause length=\"30\"/><Say>never</Say></Response>".into())));
-    assert_eq!(drain(&mut i), vec![Output::Answer, Output::Silence { millis: 30_000 }]);
+    i.handle_input(
+        t0,
+        Input::Fetched(Ok(
+            "<Response><Pause length=\"30\"/><Say>never</Say></Response>".into(),
+        )),
+    );
+    assert_eq!(
+        drain(&mut i),
+        vec![Output::Answer, Output::Silence { millis: 30_000 }]
+    );
     i.handle_input(t0 + Duration::from_secs(2), Input::RemoteHangup);
     let out = drain(&mut i);
     assert!(matches!(&out[0], Output::Finished { call_status, .. } if call_status == "completed"));

@@ -30,7 +30,9 @@ pub fn resample(input: &[f32], from_rate: u32, to_rate: u32) -> Vec<f32> {
                 (PI * cutoff * x).sin() / (PI * x)
             };
             // Blackman window over the kernel span.
-            let w = 0.42 + 0.5 * (PI * x / half as f64).cos() + 0.08 * (2.0 * PI * x / half as f64).cos();
+            let w = 0.42
+                + 0.5 * (PI * x / half as f64).cos()
+                + 0.08 * (2.0 * PI * x / half as f64).cos();
             acc += input[k as usize] as f64 * sinc * w.max(0.0);
         }
         out.push(acc as f32);
@@ -64,7 +66,10 @@ mod tests {
         let kept = resample(&tone(1000.0, 16000, 1.0), 16000, 8000);
         assert_eq!(kept.len(), 8000);
         let level = rms(&kept[100..7900]);
-        assert!((level - 0.5 / 2f64.sqrt()).abs() < 0.02, "1 kHz level {level}");
+        assert!(
+            (level - 0.5 / 2f64.sqrt()).abs() < 0.02,
+            "1 kHz level {level}"
+        );
         // 6 kHz would fold to 2 kHz at 8 kHz; the filter must remove it.
         let removed = resample(&tone(6000.0, 16000, 1.0), 16000, 8000);
         assert!(rms(&removed[100..7900]) < 0.01);

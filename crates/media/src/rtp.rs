@@ -34,7 +34,9 @@ impl<'a> RtpPacket<'a> {
         let csrc_count = (data[0] & 0x0F) as usize;
         let mut offset = 12 + 4 * csrc_count;
         if extension {
-            let ext = data.get(offset + 2..offset + 4).ok_or(RtpError::Truncated)?;
+            let ext = data
+                .get(offset + 2..offset + 4)
+                .ok_or(RtpError::Truncated)?;
             offset += 4 + 4 * u16::from_be_bytes([ext[0], ext[1]]) as usize;
         }
         let mut end = data.len();
@@ -90,7 +92,9 @@ mod tests {
     fn rejects_short_and_truncated_packets() {
         assert_eq!(RtpPacket::parse(&[0x80; 5]), Err(RtpError::TooShort));
         assert_eq!(RtpPacket::parse(&[0x40; 12]), Err(RtpError::Version(1)));
-        let mut ext = vec![0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0xFF, 0xFF];
+        let mut ext = vec![
+            0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0xFF, 0xFF,
+        ];
         assert_eq!(RtpPacket::parse(&ext), Err(RtpError::Truncated));
         ext[0] = 0xA0;
         ext.truncate(12);

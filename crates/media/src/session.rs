@@ -43,12 +43,22 @@ pub struct Prompt {
 
 impl Prompt {
     pub fn audio(id: PromptId, samples: Arc<[i16]>, loops: u32, gap_samples: usize) -> Self {
-        Prompt { id, source: Source::Samples(samples), loops, gap_samples }
+        Prompt {
+            id,
+            source: Source::Samples(samples),
+            loops,
+            gap_samples,
+        }
     }
 
     pub fn silence(id: PromptId, millis: u64) -> Self {
         let samples = (millis * crate::CALL_RATE as u64 / 1000) as usize;
-        Prompt { id, source: Source::Silence { samples }, loops: 1, gap_samples: 0 }
+        Prompt {
+            id,
+            source: Source::Silence { samples },
+            loops: 1,
+            gap_samples: 0,
+        }
     }
 }
 
@@ -94,7 +104,13 @@ pub struct MediaSession {
 impl MediaSession {
     /// `ssrc`, `first_sequence` and `first_timestamp` should be random (RFC 3550 §5.1); the
     /// caller draws them so this type stays deterministic.
-    pub fn new(encoding: Encoding, payload_type: u8, ssrc: u32, first_sequence: u16, first_timestamp: u32) -> Self {
+    pub fn new(
+        encoding: Encoding,
+        payload_type: u8,
+        ssrc: u32,
+        first_sequence: u16,
+        first_timestamp: u32,
+    ) -> Self {
         MediaSession {
             encoding,
             payload_type,
@@ -118,7 +134,12 @@ impl MediaSession {
 
     /// Drops the playing prompt and everything queued; returns their ids (not reported as finished).
     pub fn stop(&mut self) -> Vec<PromptId> {
-        let mut ids: Vec<PromptId> = self.current.take().map(|p| p.prompt.id).into_iter().collect();
+        let mut ids: Vec<PromptId> = self
+            .current
+            .take()
+            .map(|p| p.prompt.id)
+            .into_iter()
+            .collect();
         ids.extend(self.queue.drain(..).map(|p| p.id));
         ids
     }
@@ -141,8 +162,12 @@ impl MediaSession {
         let talking = self.fill_frame();
         self.payload.clear();
         match self.encoding {
-            Encoding::Ulaw => self.payload.extend(self.frame.iter().map(|s| g711::linear_to_ulaw(*s))),
-            Encoding::Alaw => self.payload.extend(self.frame.iter().map(|s| g711::linear_to_alaw(*s))),
+            Encoding::Ulaw => self
+                .payload
+                .extend(self.frame.iter().map(|s| g711::linear_to_ulaw(*s))),
+            Encoding::Alaw => self
+                .payload
+                .extend(self.frame.iter().map(|s| g711::linear_to_alaw(*s))),
         }
         let packet = RtpPacket {
             payload_type: self.payload_type,
@@ -179,12 +204,19 @@ impl MediaSession {
             if self.current.is_none() {
                 match self.queue.pop_front() {
                     Some(prompt) => {
-                        self.current = Some(Playing { prompt, pos: 0, plays_done: 0, gap_left: 0 })
+                        self.current = Some(Playing {
+                            prompt,
+                            pos: 0,
+                            plays_done: 0,
+                            gap_left: 0,
+                        })
                     }
                     None => break,
                 }
             }
-            let Some(playing) = self.current.as_mut() else { break };
+            let Some(playing) = self.current.as_mut() else {
+                break;
+            };
             let want = FRAME_SAMPLES - filled;
             if playing.gap_left > 0 {
                 let n = want.min(playing.gap_left);
@@ -197,7 +229,8 @@ impl MediaSession {
             let n = want.min(len - playing.pos);
             match &playing.prompt.source {
                 Source::Samples(s) => {
-                    self.frame[filled..filled + n].copy_from_slice(&s[playing.pos..playing.pos + n]);
+                    self.frame[filled..filled + n]
+                        .copy_from_slice(&s[playing.pos..playing.pos + n]);
                     talking = true;
                 }
                 Source::Silence { .. } => self.frame[filled..filled + n].fill(0),
@@ -208,14 +241,16 @@ impl MediaSession {
                 playing.plays_done += 1;
                 let loops = playing.prompt.loops;
                 if loops != 0 && playing.plays_done >= loops {
-                    self.events.push_back(MediaEvent::PromptFinished(playing.prompt.id));
+                    self.events
+                        .push_back(MediaEvent::PromptFinished(playing.prompt.id));
                     self.current = None;
                 } else {
                     playing.pos = 0;
                     playing.gap_left = playing.prompt.gap_samples;
                     if len == 0 && playing.gap_left == 0 {
                         // An empty prompt looped forever would spin; end it.
-                        self.events.push_back(MediaEvent::PromptFinished(playing.prompt.id));
+                        self.events
+                            .push_back(MediaEvent::PromptFinished(playing.prompt.id));
                         self.current = None;
                     }
                 }

@@ -31,7 +31,8 @@ pub fn decode_to_call_rate(data: &[u8]) -> Result<Vec<i16>, WavError> {
     let mut pos = 12;
     while pos + 8 <= data.len() {
         let id = &data[pos..pos + 4];
-        let size = u32::from_le_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]]) as usize;
+        let size = u32::from_le_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]])
+            as usize;
         let body_start = pos + 8;
         // Streams written on the fly may carry a 0 or oversized length: take what is there.
         let body_end = body_start.saturating_add(size).min(data.len());
@@ -62,7 +63,10 @@ pub fn decode_to_call_rate(data: &[u8]) -> Result<Vec<i16>, WavError> {
 }
 
 fn decode_samples(f: &Format, body: &[u8]) -> Result<Vec<i16>, WavError> {
-    let unsupported = WavError::Unsupported { format: f.tag, bits: f.bits };
+    let unsupported = WavError::Unsupported {
+        format: f.tag,
+        bits: f.bits,
+    };
     let width = match (f.tag, f.bits) {
         (1, 8) | (6, 8) | (7, 8) => 1,
         (1, 16) => 2,
@@ -74,14 +78,19 @@ fn decode_samples(f: &Format, body: &[u8]) -> Result<Vec<i16>, WavError> {
     let mono: Vec<f32> = body
         .chunks_exact(frame)
         .map(|fr| {
-            let sum: f32 = fr.chunks_exact(width).map(|s| sample_to_f32(f.tag, s)).sum();
+            let sum: f32 = fr
+                .chunks_exact(width)
+                .map(|s| sample_to_f32(f.tag, s))
+                .sum();
             sum / f.channels as f32
         })
         .collect();
     if f.rate == CALL_RATE {
         return Ok(resample::to_i16(&mono));
     }
-    Ok(resample::to_i16(&resample::resample(&mono, f.rate, CALL_RATE)))
+    Ok(resample::to_i16(&resample::resample(
+        &mono, f.rate, CALL_RATE,
+    )))
 }
 
 fn sample_to_f32(tag: u16, s: &[u8]) -> f32 {
@@ -135,9 +144,15 @@ mod tests {
         let out = decode_to_call_rate(&encode_pcm16(&samples, 16000)).unwrap();
         assert_eq!(out.len(), 8000);
         assert!((out[4000] as i32 - 1000).abs() < 30);
-        assert_eq!(decode_to_call_rate(b"RIFF\0\0\0\0WAVX"), Err(WavError::NotWave));
+        assert_eq!(
+            decode_to_call_rate(b"RIFF\0\0\0\0WAVX"),
+            Err(WavError::NotWave)
+        );
         let mut ulaw8 = encode_pcm16(&[0; 4], 8000);
         ulaw8[20] = 7; // µ-law with 16 bits is not a thing
-        assert!(matches!(decode_to_call_rate(&ulaw8), Err(WavError::Unsupported { .. })));
+        assert!(matches!(
+            decode_to_call_rate(&ulaw8),
+            Err(WavError::Unsupported { .. })
+        ));
     }
 }

@@ -143,7 +143,11 @@ impl Headers {
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let name = canonical_name(name);
         let value = value.into();
-        match self.0.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
             Some(slot) => slot.1 = value,
             None => self.0.push((name, value)),
         }
@@ -429,10 +433,13 @@ pub fn param<'a>(value: &'a str, name: &str) -> Option<&'a str> {
 
 /// Whether a `;name` parameter is present at all (valueless parameters such as `;rport`).
 pub fn has_param(value: &str, name: &str) -> bool {
-    value
-        .split(';')
-        .skip(1)
-        .any(|p| p.split('=').next().unwrap_or("").trim().eq_ignore_ascii_case(name))
+    value.split(';').skip(1).any(|p| {
+        p.split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case(name)
+    })
 }
 
 /// The URI inside a name-addr (`"Bob" <sip:bob@host>;tag=x`) or an addr-spec (`sip:bob@host;tag=x`).
@@ -475,7 +482,14 @@ pub fn uri_user(uri: &str) -> Option<&str> {
         None if uri.starts_with("tel:") => rest.split(';').next().unwrap_or(rest),
         None => return None,
     };
-    Some(user.split(';').next().unwrap_or(user).split(':').next().unwrap_or(user))
+    Some(
+        user.split(';')
+            .next()
+            .unwrap_or(user)
+            .split(':')
+            .next()
+            .unwrap_or(user),
+    )
 }
 
 #[cfg(test)]

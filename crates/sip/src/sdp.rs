@@ -71,7 +71,10 @@ pub fn parse_offer(body: &[u8]) -> Result<AudioOffer, SdpError> {
                 media = Some((port, pts));
             }
         } else if let Some(c) = line.strip_prefix("c=") {
-            let addr = c.split_whitespace().nth(2).and_then(|a| a.split('/').next()?.parse().ok());
+            let addr = c
+                .split_whitespace()
+                .nth(2)
+                .and_then(|a| a.split('/').next()?.parse().ok());
             if media.is_none() {
                 session_addr = addr;
             } else if in_audio {
@@ -84,9 +87,11 @@ pub fn parse_offer(body: &[u8]) -> Result<AudioOffer, SdpError> {
             if let Some(map) = a.strip_prefix("rtpmap:") {
                 let (pt, enc) = map.split_once(' ').unwrap_or((map, ""));
                 let mut enc = enc.split('/');
-                if let (Ok(pt), Some(name), Some(rate)) =
-                    (pt.parse(), enc.next(), enc.next().and_then(|r| r.parse().ok()))
-                {
+                if let (Ok(pt), Some(name), Some(rate)) = (
+                    pt.parse(),
+                    enc.next(),
+                    enc.next().and_then(|r| r.parse().ok()),
+                ) {
                     rtpmaps.push((pt, name.to_string(), rate));
                 }
             } else if let Some(p) = a.strip_prefix("ptime:") {
@@ -189,8 +194,10 @@ a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\n";
 
     #[test]
     fn refuses_offers_without_g711() {
-        let offer = parse_offer(b"v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")
-            .unwrap();
+        let offer = parse_offer(
+            b"v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n",
+        )
+        .unwrap();
         assert_eq!(negotiate(&offer), Err(SdpError::NoCommonCodec));
         assert_eq!(parse_offer(b"v=0\r\n"), Err(SdpError::NoAudio));
     }

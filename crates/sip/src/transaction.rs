@@ -99,8 +99,12 @@ impl InviteServerTransaction {
 
     /// The INVITE arrived again: repeat the last response (RFC 3261 §17.2.1).
     pub fn on_retransmitted_request(&mut self) {
-        if let (Some(last), InviteServerState::Proceeding | InviteServerState::Completed | InviteServerState::Accepted) =
-            (&self.last_response, self.state)
+        if let (
+            Some(last),
+            InviteServerState::Proceeding
+            | InviteServerState::Completed
+            | InviteServerState::Accepted,
+        ) = (&self.last_response, self.state)
         {
             self.transmits.push(last.clone());
         }
@@ -262,7 +266,10 @@ impl NonInviteClientTransaction {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.retransmit_at, self.give_up_at].into_iter().flatten().min()
+        [self.retransmit_at, self.give_up_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {

@@ -3,7 +3,9 @@
 //! It owns the transactions and the dialogs of inbound calls. The call manager above it sees
 //! only `UaEvent`s and answers with `ringing`, `answer`, `reject` and `hangup`.
 
-use crate::message::{self, param, parse, uri_of, uri_user, Headers, Message, Method, Request, Response};
+use crate::message::{
+    self, param, parse, uri_of, uri_user, Headers, Message, Method, Request, Response,
+};
 use crate::transaction::{
     ClientOutcome, InviteServerEvent, InviteServerState, InviteServerTransaction,
     NonInviteClientTransaction, NonInviteServerTransaction, Timers,
@@ -66,9 +68,15 @@ pub enum UaEvent {
     Confirmed(CallId),
     /// The caller cancelled before we answered; a 487 went out.
     Cancelled(CallId),
-    Ended { call: CallId, reason: EndReason },
+    Ended {
+        call: CallId,
+        reason: EndReason,
+    },
     /// A datagram we could not use, with why (a 400 was sent when we could address one).
-    Malformed { from: SocketAddr, error: String },
+    Malformed {
+        from: SocketAddr,
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +133,10 @@ impl UserAgent {
     /// A fresh identifier for tags and branches (splitmix64 over seed and counter).
     fn fresh_id(&mut self) -> String {
         self.counter += 1;
-        let mut z = self.config.seed.wrapping_add(self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z = self
+            .config
+            .seed
+            .wrapping_add(self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         format!("{:016x}", z ^ (z >> 31))
@@ -140,9 +151,18 @@ impl UserAgent {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let invite = self.invite_txs.values().filter_map(|(_, _, t)| t.poll_timeout());
-        let server = self.server_txs.values().filter_map(|(_, t)| t.poll_timeout());
-        let client = self.client_txs.values().filter_map(|(_, _, t)| t.poll_timeout());
+        let invite = self
+            .invite_txs
+            .values()
+            .filter_map(|(_, _, t)| t.poll_timeout());
+        let server = self
+            .server_txs
+            .values()
+            .filter_map(|(_, t)| t.poll_timeout());
+        let client = self
+            .client_txs
+            .values()
+            .filter_map(|(_, _, t)| t.poll_timeout());
         invite.chain(server).chain(client).min()
     }
 
@@ -159,9 +179,15 @@ impl UserAgent {
             Ok(Message::Response(resp)) => self.on_response(now, resp),
             Err(e) => {
                 if let Some(resp) = salvage_bad_request(data, &e.to_string()) {
-                    self.transmits.push_back(Transmit { to: from, bytes: resp.to_bytes() });
+                    self.transmits.push_back(Transmit {
+                        to: from,
+                        bytes: resp.to_bytes(),
+                    });
                 }
-                self.events.push_back(UaEvent::Malformed { from, error: e.to_string() });
+                self.events.push_back(UaEvent::Malformed {
+                    from,
+                    error: e.to_string(),
+                });
             }
         }
     }
@@ -169,9 +195,15 @@ impl UserAgent {
     fn bad_request(&mut self, from: SocketAddr, req: &Request, why: &str) {
         if req.method != Method::Ack && req.headers.get("Via").is_some() {
             let resp = req.make_response(400, &reason_phrase(why));
-            self.transmits.push_back(Transmit { to: from, bytes: resp.to_bytes() });
+            self.transmits.push_back(Transmit {
+                to: from,
+                bytes: resp.to_bytes(),
+            });
         }
-        self.events.push_back(UaEvent::Malformed { from, error: why.to_string() });
+        self.events.push_back(UaEvent::Malformed {
+            from,
+            error: why.to_string(),
+        });
     }
 
     fn on_request(&mut self, now: Instant, from: SocketAddr, req: Request) {
@@ -221,7 +253,10 @@ impl UserAgent {
         }
         if self.by_sip_call_id.contains_key(req.call_id()) {
             let resp = self.response_to(&req, from, 482, "Loop Detected");
-            self.transmits.push_back(Transmit { to: from, bytes: resp.to_bytes() });
+            self.transmits.push_back(Transmit {
+                to: from,
+                bytes: resp.to_bytes(),
+            });
             return;
         }
 
@@ -296,7 +331,11 @@ impl UserAgent {
         };
         let resp = self.response_to(&req, from, 200, "OK");
         self.reply_non_invite(now, from, branch, &req, resp);
-        if self.dialogs.get(&call).is_some_and(|d| d.state == DialogState::Early) {
+        if self
+            .dialogs
+            .get(&call)
+            .is_some_and(|d| d.state == DialogState::Early)
+        {
             self.send_final(now, call, 487, "Request Terminated", None);
             self.events.push_back(UaEvent::Cancelled(call));
             self.end_dialog(call, EndReason::NotAnswered);
@@ -335,7 +374,11 @@ impl UserAgent {
 
     /// Sends a 180 Ringing for an early call.
     pub fn ringing(&mut self, now: Instant, call: CallId) {
-        let Some(d) = self.dialogs.get(&call).filter(|d| d.state == DialogState::Early) else {
+        let Some(d) = self
+            .dialogs
+            .get(&call)
+            .filter(|d| d.state == DialogState::Early)
+        else {
             return;
         };
         let resp = self.dialog_response(d, 180, "Ringing");
@@ -344,7 +387,11 @@ impl UserAgent {
 
     /// Answers with a 200 OK carrying our SDP.
     pub fn answer(&mut self, now: Instant, call: CallId, sdp: String) {
-        let Some(d) = self.dialogs.get_mut(&call).filter(|d| d.state == DialogState::Early) else {
+        let Some(d) = self
+            .dialogs
+            .get_mut(&call)
+            .filter(|d| d.state == DialogState::Early)
+        else {
             return;
         };
         d.state = DialogState::Answered;
@@ -368,7 +415,11 @@ impl UserAgent {
         reason: &str,
         extra: Option<(&str, String)>,
     ) {
-        if self.dialogs.get(&call).is_some_and(|d| d.state == DialogState::Early) {
+        if self
+            .dialogs
+            .get(&call)
+            .is_some_and(|d| d.state == DialogState::Early)
+        {
             self.send_final(now, call, status, reason, extra);
             self.end_dialog(call, EndReason::NotAnswered);
         }
@@ -387,7 +438,9 @@ impl UserAgent {
         let branch = format!("z9hG4bK{}", self.fresh_id());
         let local = self.config.local_addr;
         let user_agent = self.config.user_agent.clone();
-        let Some(d) = self.dialogs.get_mut(&call) else { return };
+        let Some(d) = self.dialogs.get_mut(&call) else {
+            return;
+        };
         d.state = DialogState::ByeSent;
         d.local_cseq += 1;
         let inv = &d.invite;
@@ -401,7 +454,10 @@ impl UserAgent {
         let mut headers = Headers::new();
         headers.push("Via", format!("SIP/2.0/UDP {local};branch={branch};rport"));
         headers.push("Max-Forwards", "70");
-        headers.push("From", with_tag(inv.headers.get("To").unwrap_or(""), &d.local_tag));
+        headers.push(
+            "From",
+            with_tag(inv.headers.get("To").unwrap_or(""), &d.local_tag),
+        );
         headers.push("To", remote_from);
         headers.push("Call-ID", inv.call_id());
         headers.push("CSeq", format!("{} BYE", d.local_cseq));
@@ -409,7 +465,12 @@ impl UserAgent {
             headers.push("Route", route);
         }
         headers.push("User-Agent", user_agent);
-        let bye = Request { method: Method::Bye, uri: target, headers, body: Vec::new() };
+        let bye = Request {
+            method: Method::Bye,
+            uri: target,
+            headers,
+            body: Vec::new(),
+        };
         let to = d.source;
         let tx = NonInviteClientTransaction::new(now, self.config.timers, bye.to_bytes());
         self.client_txs.insert(branch, (call, to, tx));
@@ -424,7 +485,9 @@ impl UserAgent {
         reason: &str,
         extra: Option<(&str, String)>,
     ) {
-        let Some(d) = self.dialogs.get(&call) else { return };
+        let Some(d) = self.dialogs.get(&call) else {
+            return;
+        };
         let mut resp = self.dialog_response(d, status, reason);
         if let Some((name, value)) = extra {
             resp.headers.push(name, value);
@@ -452,8 +515,10 @@ impl UserAgent {
             for rr in d.invite.headers.get_all("Record-Route") {
                 resp.headers.push("Record-Route", rr);
             }
-            resp.headers
-                .push("Contact", format!("<sip:flexvox@{}>", self.config.local_addr));
+            resp.headers.push(
+                "Contact",
+                format!("<sip:flexvox@{}>", self.config.local_addr),
+            );
             resp.headers.push("Allow", ALLOW);
         }
         resp
@@ -464,7 +529,14 @@ impl UserAgent {
         let mut resp = req.make_response(status, reason);
         let mut headers = Headers::new();
         for (i, via) in req.headers.get_all("Via").into_iter().enumerate() {
-            headers.push("Via", if i == 0 { complete_via(via, from) } else { via.to_string() });
+            headers.push(
+                "Via",
+                if i == 0 {
+                    complete_via(via, from)
+                } else {
+                    via.to_string()
+                },
+            );
         }
         for (name, value) in resp.headers.iter().filter(|(n, _)| *n != "Via") {
             headers.push(name, value);
@@ -480,10 +552,18 @@ impl UserAgent {
         resp
     }
 
-    fn reply_non_invite(&mut self, now: Instant, from: SocketAddr, branch: String, req: &Request, resp: Response) {
+    fn reply_non_invite(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        branch: String,
+        req: &Request,
+        resp: Response,
+    ) {
         let mut tx = NonInviteServerTransaction::new(self.config.timers);
         tx.send_response(now, resp.status, resp.to_bytes());
-        self.server_txs.insert((branch, req.method.as_str().to_string()), (from, tx));
+        self.server_txs
+            .insert((branch, req.method.as_str().to_string()), (from, tx));
         self.flush_server_txs();
     }
 
@@ -509,13 +589,21 @@ impl UserAgent {
             }
         }
         if let Some(call) = acked {
-            if let Some(d) = self.dialogs.get_mut(&call).filter(|d| d.state == DialogState::Answered) {
+            if let Some(d) = self
+                .dialogs
+                .get_mut(&call)
+                .filter(|d| d.state == DialogState::Answered)
+            {
                 d.state = DialogState::Confirmed;
                 self.events.push_back(UaEvent::Confirmed(call));
             }
         }
         if let Some(call) = timed_out {
-            if let Some(d) = self.dialogs.get_mut(&call).filter(|d| d.state == DialogState::Answered) {
+            if let Some(d) = self
+                .dialogs
+                .get_mut(&call)
+                .filter(|d| d.state == DialogState::Answered)
+            {
                 d.ack_timed_out = true;
                 self.send_bye(now, call);
             }
@@ -543,7 +631,11 @@ impl UserAgent {
         for (branch, call, outcome) in finished {
             self.client_txs.remove(&branch);
             let timed_out = self.dialogs.get(&call).is_some_and(|d| d.ack_timed_out);
-            let reason = if timed_out { EndReason::AckTimeout } else { EndReason::LocalBye };
+            let reason = if timed_out {
+                EndReason::AckTimeout
+            } else {
+                EndReason::LocalBye
+            };
             // A BYE that was never answered (Timer F) still ends the call on our side.
             let _: ClientOutcome = outcome;
             self.end_dialog(call, reason);
@@ -624,11 +716,19 @@ fn salvage_bad_request(data: &[u8], why: &str) -> Option<Response> {
     for line in lines.take_while(|l| !l.is_empty()) {
         if let Some((name, value)) = line.split_once(':') {
             let canonical = message::canonical_name(name.trim());
-            if matches!(canonical.as_str(), "Via" | "From" | "To" | "Call-ID" | "CSeq") {
+            if matches!(
+                canonical.as_str(),
+                "Via" | "From" | "To" | "Call-ID" | "CSeq"
+            ) {
                 headers.push(&canonical, value.trim());
             }
         }
     }
     headers.get("Via")?;
-    Some(Response { status: 400, reason: reason_phrase(why), headers, body: Vec::new() })
+    Some(Response {
+        status: 400,
+        reason: reason_phrase(why),
+        headers,
+        body: Vec::new(),
+    })
 }

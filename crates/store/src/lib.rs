@@ -5,7 +5,7 @@ mod models;
 mod phone;
 
 pub use models::{Account, AccountUpdate, DemoCredentials, Did, DidUpdate, Partner};
-pub use phone::{country_code, format_national, format_international};
+pub use phone::{country_code, format_international, format_national};
 
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -28,7 +28,9 @@ pub struct Store {
 
 /// `2018-10-16T20:59:18.094Z`, the API's date format.
 pub fn now_timestamp() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 fn new_sid() -> String {
@@ -43,7 +45,8 @@ const DID_COLUMNS: &str = "d.did_sid, d.phonenumber, d.country_code, d.url, d.me
     d.status_callback_url, d.status_callback_method, a.account_sid";
 const DID_JOIN: &str = "dids d JOIN trunk_groups t ON t.trunk_group_sid = d.trunk_group_sid \
     JOIN accounts a ON a.endpoint_sid = t.endpoint_sid";
-const ACCOUNT_COLUMNS: &str = "account_sid, endpoint_sid, name, login, password, url, method, error_handler, date_created";
+const ACCOUNT_COLUMNS: &str =
+    "account_sid, endpoint_sid, name, login, password, url, method, error_handler, date_created";
 
 impl Store {
     /// Opens (creating if needed) the SQLite database file and applies migrations.
@@ -53,16 +56,21 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
     }
 
     async fn provisioned(&self, role: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = ?")
-            .bind(role)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = ?")
+                .bind(role)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Creates, on first start, the partner with its token, a FlexML endpoint with its account,
@@ -75,19 +83,25 @@ impl Store {
         demo_url: &str,
     ) -> Result<DemoCredentials, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = 'demo_account'")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = 'demo_account'")
+                .fetch_optional(&mut *tx)
+                .await?;
         if existing.is_none() {
             let now = now_timestamp();
-            let (partner, endpoint, account, trunk_group, did) = (new_sid(), new_sid(), new_sid(), new_sid(), new_sid());
+            let (partner, endpoint, account, trunk_group, did) =
+                (new_sid(), new_sid(), new_sid(), new_sid(), new_sid());
             let login = format!("demo_{}", random_secret(8).to_lowercase());
             let password = random_secret(20);
             let token = preset_token.map(str::to_string).unwrap_or_else(new_sid);
             sqlx::query("INSERT INTO partners (partner_sid, name, date_created) VALUES (?, 'flexvox operator', ?)")
                 .bind(&partner).bind(&now).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?)")
-                .bind(&token).bind(&partner).bind(&now).execute(&mut *tx).await?;
+                .bind(&token)
+                .bind(&partner)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
             let properties = serde_json::json!({
                 "account_sid": account, "api_url": "/flexml/v1", "login": login, "password": password,
             });
@@ -100,11 +114,22 @@ impl Store {
             sqlx::query("INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, url, date_created) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(&did).bind(&partner).bind(phonenumber).bind(&trunk_group).bind(country_code(phonenumber)).bind(demo_url).bind(&now)
                 .execute(&mut *tx).await?;
-            for (role, sid) in [("partner", &partner), ("demo_account", &account), ("demo_did", &did)] {
-                sqlx::query("INSERT INTO provisioned (role, sid) VALUES (?, ?)").bind(role).bind(sid).execute(&mut *tx).await?;
+            for (role, sid) in [
+                ("partner", &partner),
+                ("demo_account", &account),
+                ("demo_did", &did),
+            ] {
+                sqlx::query("INSERT INTO provisioned (role, sid) VALUES (?, ?)")
+                    .bind(role)
+                    .bind(sid)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
-        let partner: String = sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = 'partner'").fetch_one(&mut *tx).await?;
+        let partner: String =
+            sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = 'partner'")
+                .fetch_one(&mut *tx)
+                .await?;
         if let Some(token) = preset_token {
             sqlx::query("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?) ON CONFLICT (token) DO NOTHING")
                 .bind(token).bind(&partner).bind(now_timestamp()).execute(&mut *tx).await?;
@@ -114,20 +139,30 @@ impl Store {
         let account_sid = self.provisioned("demo_account").await?.unwrap_or_default();
         let did_sid = self.provisioned("demo_did").await?.unwrap_or_default();
         let account = self.account(&account_sid).await?;
-        let token: String = match preset_token {
-            Some(t) => t.to_string(),
-            None => sqlx::query_scalar("SELECT token FROM tokens WHERE partner_sid = ? ORDER BY date_created LIMIT 1")
-                .bind(&partner).fetch_one(&self.pool).await?,
-        };
+        let token: String =
+            match preset_token {
+                Some(t) => t.to_string(),
+                None => sqlx::query_scalar(
+                    "SELECT token FROM tokens WHERE partner_sid = ? ORDER BY date_created LIMIT 1",
+                )
+                .bind(&partner)
+                .fetch_one(&self.pool)
+                .await?,
+            };
         let did = self.did(&account_sid, &did_sid).await?;
         Ok(DemoCredentials {
             partner_sid: partner,
             token,
             account_sid,
-            login: account.as_ref().map(|a| a.login.clone()).unwrap_or_default(),
+            login: account
+                .as_ref()
+                .map(|a| a.login.clone())
+                .unwrap_or_default(),
             password: account.map(|a| a.password).unwrap_or_default(),
             did_sid,
-            phonenumber: did.map(|d| d.phonenumber).unwrap_or_else(|| phonenumber.to_string()),
+            phonenumber: did
+                .map(|d| d.phonenumber)
+                .unwrap_or_else(|| phonenumber.to_string()),
         })
     }
 
@@ -136,7 +171,10 @@ impl Store {
     pub async fn refresh_demo_url(&self, url: &str) -> Result<(), StoreError> {
         if let Some(did) = self.provisioned("demo_did").await? {
             sqlx::query("UPDATE dids SET url = ? WHERE did_sid = ? AND url LIKE '%/demo/hello'")
-                .bind(url).bind(did).execute(&self.pool).await?;
+                .bind(url)
+                .bind(did)
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }
@@ -151,20 +189,28 @@ impl Store {
     }
 
     pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>, StoreError> {
-        Ok(sqlx::query_as::<_, Account>(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = ?"))
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as::<_, Account>(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = ?"
+        ))
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn account(&self, account_sid: &str) -> Result<Option<Account>, StoreError> {
-        Ok(sqlx::query_as::<_, Account>(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_sid = ?"))
-            .bind(account_sid)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as::<_, Account>(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_sid = ?"
+        ))
+        .bind(account_sid)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
-    pub async fn update_account(&self, account_sid: &str, u: &AccountUpdate) -> Result<Option<Account>, StoreError> {
+    pub async fn update_account(
+        &self,
+        account_sid: &str,
+        u: &AccountUpdate,
+    ) -> Result<Option<Account>, StoreError> {
         sqlx::query("UPDATE accounts SET name = ?, url = ?, method = ?, error_handler = ? WHERE account_sid = ?")
             .bind(&u.name).bind(&u.url).bind(&u.method).bind(&u.error_handler).bind(account_sid)
             .execute(&self.pool)
@@ -173,17 +219,24 @@ impl Store {
     }
 
     /// The DIDs routed to the account's endpoint, ordered by phone number, and their total.
-    pub async fn dids(&self, account_sid: &str, limit: i64, offset: i64) -> Result<(Vec<Did>, i64), StoreError> {
+    pub async fn dids(
+        &self,
+        account_sid: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Did>, i64), StoreError> {
         let items = sqlx::query_as::<_, Did>(&format!(
             "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE a.account_sid = ? ORDER BY d.phonenumber LIMIT ? OFFSET ?"
         ))
         .bind(account_sid).bind(limit).bind(offset)
         .fetch_all(&self.pool)
         .await?;
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {DID_JOIN} WHERE a.account_sid = ?"))
-            .bind(account_sid)
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {DID_JOIN} WHERE a.account_sid = ?"
+        ))
+        .bind(account_sid)
+        .fetch_one(&self.pool)
+        .await?;
         Ok((items, total))
     }
 
@@ -191,12 +244,18 @@ impl Store {
         Ok(sqlx::query_as::<_, Did>(&format!(
             "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE a.account_sid = ? AND d.did_sid = ?"
         ))
-        .bind(account_sid).bind(did_sid)
+        .bind(account_sid)
+        .bind(did_sid)
         .fetch_optional(&self.pool)
         .await?)
     }
 
-    pub async fn update_did(&self, account_sid: &str, did_sid: &str, u: &DidUpdate) -> Result<Option<Did>, StoreError> {
+    pub async fn update_did(
+        &self,
+        account_sid: &str,
+        did_sid: &str,
+        u: &DidUpdate,
+    ) -> Result<Option<Did>, StoreError> {
         if self.did(account_sid, did_sid).await?.is_none() {
             return Ok(None);
         }
@@ -208,11 +267,16 @@ impl Store {
     }
 
     /// Inbound routing: the DID dialed and the FlexML account behind its trunk group.
-    pub async fn route_number(&self, phonenumber: &str) -> Result<Option<(Did, Account)>, StoreError> {
-        let did = sqlx::query_as::<_, Did>(&format!("SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE d.phonenumber = ?"))
-            .bind(phonenumber)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn route_number(
+        &self,
+        phonenumber: &str,
+    ) -> Result<Option<(Did, Account)>, StoreError> {
+        let did = sqlx::query_as::<_, Did>(&format!(
+            "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE d.phonenumber = ?"
+        ))
+        .bind(phonenumber)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(did) = did else { return Ok(None) };
         Ok(self.account(&did.account_sid).await?.map(|a| (did, a)))
     }
@@ -226,39 +290,87 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("flexvox-store-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        (Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap(), dir)
+        (
+            Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap(),
+            dir,
+        )
     }
 
     #[tokio::test]
     async fn provisioning_is_idempotent_and_routes_the_demo_number() {
         let (store, dir) = temp_store("provision").await;
-        let first = store.provision_demo(None, "15550000001", "http://127.0.0.1:8080/demo/hello").await.unwrap();
-        let second = store.provision_demo(None, "15550000001", "http://127.0.0.1:8080/demo/hello").await.unwrap();
+        let first = store
+            .provision_demo(None, "15550000001", "http://127.0.0.1:8080/demo/hello")
+            .await
+            .unwrap();
+        let second = store
+            .provision_demo(None, "15550000001", "http://127.0.0.1:8080/demo/hello")
+            .await
+            .unwrap();
         assert_eq!(first, second);
-        assert!(store.partner_by_token(&first.token).await.unwrap().is_some());
+        assert!(store
+            .partner_by_token(&first.token)
+            .await
+            .unwrap()
+            .is_some());
         let (did, account) = store.route_number("15550000001").await.unwrap().unwrap();
         assert_eq!(did.url.as_deref(), Some("http://127.0.0.1:8080/demo/hello"));
         assert_eq!(account.login, first.login);
         assert!(store.route_number("15550000002").await.unwrap().is_none());
 
-        store.refresh_demo_url("http://127.0.0.1:9999/demo/hello").await.unwrap();
-        let update = DidUpdate { url: Some("http://app/hello".into()), ..DidUpdate::from(&did) };
-        store.update_did(&first.account_sid, &first.did_sid, &update).await.unwrap().unwrap();
-        store.refresh_demo_url("http://127.0.0.1:8080/demo/hello").await.unwrap();
+        store
+            .refresh_demo_url("http://127.0.0.1:9999/demo/hello")
+            .await
+            .unwrap();
+        let update = DidUpdate {
+            url: Some("http://app/hello".into()),
+            ..DidUpdate::from(&did)
+        };
+        store
+            .update_did(&first.account_sid, &first.did_sid, &update)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .refresh_demo_url("http://127.0.0.1:8080/demo/hello")
+            .await
+            .unwrap();
         let (did, _) = store.route_number("15550000001").await.unwrap().unwrap();
-        assert_eq!(did.url.as_deref(), Some("http://app/hello"), "a URL the user set is kept");
+        assert_eq!(
+            did.url.as_deref(),
+            Some("http://app/hello"),
+            "a URL the user set is kept"
+        );
 
         // A preset token is added to the existing partner on a later start.
-        store.provision_demo(Some("preset"), "15550000001", "x").await.unwrap();
-        assert_eq!(store.partner_by_token("preset").await.unwrap().unwrap().partner_sid, first.partner_sid);
+        store
+            .provision_demo(Some("preset"), "15550000001", "x")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .partner_by_token("preset")
+                .await
+                .unwrap()
+                .unwrap()
+                .partner_sid,
+            first.partner_sid
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]
     async fn another_accounts_did_is_invisible() {
         let (store, dir) = temp_store("scope").await;
-        let creds = store.provision_demo(None, "15550000001", "u").await.unwrap();
-        assert!(store.did("someone-else", &creds.did_sid).await.unwrap().is_none());
+        let creds = store
+            .provision_demo(None, "15550000001", "u")
+            .await
+            .unwrap();
+        assert!(store
+            .did("someone-else", &creds.did_sid)
+            .await
+            .unwrap()
+            .is_none());
         let (items, total) = store.dids(&creds.account_sid, 10, 0).await.unwrap();
         assert_eq!((items.len(), total), (1, 1));
         std::fs::remove_dir_all(dir).unwrap();

@@ -36,7 +36,12 @@ pub struct AccountUpdate {
 
 impl From<&Account> for AccountUpdate {
     fn from(a: &Account) -> Self {
-        AccountUpdate { name: a.name.clone(), url: a.url.clone(), method: a.method.clone(), error_handler: a.error_handler.clone() }
+        AccountUpdate {
+            name: a.name.clone(),
+            url: a.url.clone(),
+            method: a.method.clone(),
+            error_handler: a.error_handler.clone(),
+        }
     }
 }
 

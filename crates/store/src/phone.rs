@@ -29,7 +29,9 @@ pub fn format_international(number: &str) -> String {
 }
 
 fn north_american(number: &str) -> Option<(&str, &str, &str)> {
-    let rest = number.strip_prefix('1').filter(|r| r.len() == 10 && r.bytes().all(|b| b.is_ascii_digit()))?;
+    let rest = number
+        .strip_prefix('1')
+        .filter(|r| r.len() == 10 && r.bytes().all(|b| b.is_ascii_digit()))?;
     Some((&rest[0..3], &rest[3..6], &rest[6..10]))
 }
 

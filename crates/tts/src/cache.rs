@@ -35,7 +35,10 @@ impl<T: Tts> Tts for CachedTts<T> {
     fn synthesize(&self, voice: Voice, text: &str) -> Result<Vec<i16>, TtsError> {
         let path = self.path(voice, text);
         if let Ok(bytes) = std::fs::read(&path) {
-            return Ok(bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect());
+            return Ok(bytes
+                .chunks_exact(2)
+                .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                .collect());
         }
         let samples = self.inner.synthesize(voice, text)?;
         let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();

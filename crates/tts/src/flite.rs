@@ -46,7 +46,9 @@ impl Flite {
                 woman: register_cmu_us_slt(std::ptr::null()),
             }
         };
-        Flite { voices: Mutex::new(voices) }
+        Flite {
+            voices: Mutex::new(voices),
+        }
     }
 }
 
@@ -87,7 +89,9 @@ impl Tts for Flite {
             return Err(TtsError::NoAudio);
         }
         let floats: Vec<f32> = samples.iter().map(|s| *s as f32 / 32768.0).collect();
-        Ok(resample::to_i16(&resample::resample(&floats, rate, CALL_RATE)))
+        Ok(resample::to_i16(&resample::resample(
+            &floats, rate, CALL_RATE,
+        )))
     }
 }
 
@@ -102,12 +106,20 @@ mod tests {
     #[test]
     fn speaks_with_two_voices_at_the_call_rate() {
         let tts = Flite::new();
-        let woman = tts.synthesize(Voice::Woman, "Hello, thank you for calling.").unwrap();
-        let man = tts.synthesize(Voice::Man, "Hello, thank you for calling.").unwrap();
+        let woman = tts
+            .synthesize(Voice::Woman, "Hello, thank you for calling.")
+            .unwrap();
+        let man = tts
+            .synthesize(Voice::Man, "Hello, thank you for calling.")
+            .unwrap();
         for audio in [&woman, &man] {
             let secs = audio.len() as f64 / 8000.0;
             assert!((1.0..4.0).contains(&secs), "{secs} s");
-            assert!(rms(audio) > 500.0, "speech, not silence: rms {}", rms(audio));
+            assert!(
+                rms(audio) > 500.0,
+                "speech, not silence: rms {}",
+                rms(audio)
+            );
         }
         assert_ne!(woman, man);
     }
@@ -118,6 +130,11 @@ mod tests {
         let whole = tts.synthesize(Voice::Woman, "123").unwrap();
         let digits = tts.synthesize(Voice::Woman, "1 2 3").unwrap();
         // "one hundred twenty-three" takes longer than "one two three".
-        assert!(whole.len() > digits.len(), "{} vs {}", whole.len(), digits.len());
+        assert!(
+            whole.len() > digits.len(),
+            "{} vs {}",
+            whole.len(),
+            digits.len()
+        );
     }
 }

@@ -1,0 +1,80 @@
+//! Every API error, and the one place that maps it to a status code and the seed's body:
+//! `{"message": …, "errors": [{"field", "message", "reference_sid"}]}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("no item error")]
+    NotFound(String),
+    #[error("cannot parse json")]
+    BadJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("object validation error")]
+    Invalid(Vec<(String, String)>),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(e: store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::PermissionDenied => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let errors = match &self {
+            ApiError::Unauthenticated | ApiError::PermissionDenied => {
+                json!([{ "field": "cause", "message": message, "reference_sid": null }])
+            }
+            ApiError::NotFound(what) | ApiError::BadJson(what) | ApiError::Internal(what) => {
+                json!([{ "field": null, "message": what, "reference_sid": null }])
+            }
+            ApiError::UnsupportedMediaType => {
+                json!([{ "field": null, "message": "the body must be application/json", "reference_sid": null }])
+            }
+            ApiError::Invalid(fields) => fields
+                .iter()
+                .map(|(f, m)| json!({ "field": f, "message": m, "reference_sid": null }))
+                .collect(),
+        };
+        if let ApiError::Internal(why) = &self {
+            tracing::error!(%why, "API internal error");
+        }
+        let mut resp = (
+            self.status(),
+            axum::Json(json!({ "message": message, "errors": errors })),
+        )
+            .into_response();
+        if self.status() == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                "WWW-Authenticate",
+                axum::http::HeaderValue::from_static("Basic realm=\"flexvox\""),
+            );
+        }
+        resp
+    }
+}

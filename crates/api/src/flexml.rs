@@ -1,0 +1,257 @@
+//! FlexML API v1: Accounts and DIDs (Calls come with the API issue). Each account sees only its
+//! own objects: another account's SID answers 404, exactly like a SID that does not exist.
+
+use crate::auth::FlexmlAccount;
+use crate::listing::{envelope, select_fields, ListQuery};
+use crate::{ApiError, ApiState};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+use store::{AccountUpdate, DidUpdate};
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/accounts", get(list_accounts))
+        .route(
+            "/accounts/{account_sid}",
+            get(get_account).patch(update_account).put(update_account),
+        )
+        .route("/dids", get(list_dids))
+        .route(
+            "/dids/{did_sid}",
+            get(get_did).patch(update_did).put(update_did),
+        )
+}
+
+#[derive(serde::Deserialize)]
+struct FieldQuery {
+    include_fields: Option<String>,
+    exclude_fields: Option<String>,
+}
+
+fn selected<T: serde::Serialize>(item: T, q: &FieldQuery) -> Json<Value> {
+    let value = serde_json::to_value(item).unwrap_or(Value::Null);
+    Json(select_fields(
+        value,
+        q.include_fields.as_deref(),
+        q.exclude_fields.as_deref(),
+    ))
+}
+
+/// The request body as a JSON object, or the reference's 415/400 errors.
+fn json_object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    if let Some(ct) = headers.get("content-type").and_then(|v| v.to_str().ok()) {
+        if !ct.to_ascii_lowercase().contains("json")
+            && !ct.starts_with("application/x-www-form-urlencoded")
+        {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::BadJson(
+            "cannot parse json: expected a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::BadJson(format!("cannot parse json: {e}"))),
+    }
+}
+
+/// Applies the body's fields through `apply`, collecting every field error before failing.
+fn apply_fields(
+    body: Map<String, Value>,
+    read_only: &[&str],
+    mut apply: impl FnMut(&str, Value) -> Result<bool, String>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (key, value) in body {
+        if read_only.contains(&key.as_str()) {
+            continue;
+        }
+        match apply(&key, value) {
+            Ok(true) => {}
+            Ok(false) => errors.push((key, "field is unknown or cannot be changed".to_string())),
+            Err(message) => errors.push((key, message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
+fn optional_url(value: Value) -> Result<Option<String>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) if s.starts_with("http://") || s.starts_with("https://") => Ok(Some(s)),
+        _ => Err("must be an http:// or https:// URL, or null".into()),
+    }
+}
+
+fn http_method(value: Value) -> Result<String, String> {
+    match value.as_str().map(str::to_ascii_uppercase).as_deref() {
+        Some(m @ ("GET" | "POST")) => Ok(m.to_string()),
+        _ => Err("must be GET or POST".into()),
+    }
+}
+
+async fn list_accounts(
+    State(_): State<ApiState>,
+    FlexmlAccount(account): FlexmlAccount,
+    Query(q): Query<ListQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let (limit, offset) = q.paging()?;
+    let items: Vec<_> = std::iter::once(account)
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    Ok(Json(envelope(
+        items,
+        1,
+        (limit, offset),
+        &q,
+        &uri,
+        &headers,
+    )))
+}
+
+async fn get_account(
+    FlexmlAccount(account): FlexmlAccount,
+    Path(sid): Path<String>,
+    Query(q): Query<FieldQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if sid != account.account_sid {
+        return Err(ApiError::NotFound("cannot find account".into()));
+    }
+    Ok(selected(account, &q))
+}
+
+async fn update_account(
+    State(state): State<ApiState>,
+    FlexmlAccount(account): FlexmlAccount,
+    Path(sid): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    if sid != account.account_sid {
+        return Err(ApiError::NotFound("cannot find account".into()));
+    }
+    let body = json_object(&headers, &body)?;
+    let mut update = AccountUpdate::from(&account);
+    if method == Method::PUT {
+        update = AccountUpdate {
+            name: account.name.clone(),
+            url: None,
+            method: "POST".into(),
+            error_handler: "basic".into(),
+        };
+    }
+    apply_fields(
+        body,
+        &["account_sid", "date_created", "login", "password"],
+        |key, value| {
+            match key {
+                "name" => update.name = value.as_str().ok_or("must be a string")?.to_string(),
+                "url" => update.url = optional_url(value)?,
+                "method" => update.method = http_method(value)?,
+                "error_handler" => match value.as_str() {
+                    Some(h @ ("basic" | "none")) => update.error_handler = h.to_string(),
+                    _ => return Err("must be basic or none".into()),
+                },
+                _ => return Ok(false),
+            }
+            Ok(true)
+        },
+    )?;
+    let updated = state
+        .store
+        .update_account(&sid, &update)
+        .await?
+        .ok_or(ApiError::NotFound("cannot find account".into()))?;
+    Ok(Json(serde_json::to_value(updated).unwrap_or(Value::Null)))
+}
+
+async fn list_dids(
+    State(state): State<ApiState>,
+    FlexmlAccount(account): FlexmlAccount,
+    Query(q): Query<ListQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let paging = q.paging()?;
+    let (items, total) = state
+        .store
+        .dids(&account.account_sid, paging.0, paging.1)
+        .await?;
+    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
+}
+
+async fn get_did(
+    State(state): State<ApiState>,
+    FlexmlAccount(account): FlexmlAccount,
+    Path(sid): Path<String>,
+    Query(q): Query<FieldQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let did = state
+        .store
+        .did(&account.account_sid, &sid)
+        .await?
+        .ok_or(ApiError::NotFound("cannot find did".into()))?;
+    Ok(selected(did, &q))
+}
+
+async fn update_did(
+    State(state): State<ApiState>,
+    FlexmlAccount(account): FlexmlAccount,
+    Path(sid): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let did = state
+        .store
+        .did(&account.account_sid, &sid)
+        .await?
+        .ok_or(ApiError::NotFound("cannot find did".into()))?;
+    let body = json_object(&headers, &body)?;
+    let mut update = DidUpdate::from(&did);
+    if method == Method::PUT {
+        update = DidUpdate {
+            url: None,
+            method: "POST".into(),
+            status_callback_url: None,
+            status_callback_method: "POST".into(),
+        };
+    }
+    let read_only = [
+        "account_sid",
+        "country_code",
+        "did_sid",
+        "in_country_format",
+        "international_format",
+        "phonenumber",
+    ];
+    apply_fields(body, &read_only, |key, value| {
+        match key {
+            "url" => update.url = optional_url(value)?,
+            "method" => update.method = http_method(value)?,
+            "status_callback_url" => update.status_callback_url = optional_url(value)?,
+            "status_callback_method" => update.status_callback_method = http_method(value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    let updated = state
+        .store
+        .update_did(&account.account_sid, &sid, &update)
+        .await?
+        .ok_or(ApiError::NotFound("cannot find did".into()))?;
+    Ok(Json(serde_json::to_value(updated).unwrap_or(Value::Null)))
+}
