@@ -1,1 +1,68 @@
-fn main() {}
+//! The flexvox binary: configuration, the tokio drivers around the sans-IO SIP, media and
+//! call-flow machines, the HTTP API server, and the command line (`flexvox serve`).
+
+mod call;
+mod config;
+mod fetcher;
+mod media_engine;
+mod prompts;
+mod serve;
+mod sip_driver;
+
+use clap::{Parser, Subcommand};
+use std::net::IpAddr;
+
+/// What every call task shares.
+pub struct CallContext {
+    pub store: store::Store,
+    pub sip: tokio::sync::mpsc::UnboundedSender<sip_driver::SipCommand>,
+    pub media: media_engine::MediaEngine,
+    pub prompts: prompts::Prompts,
+    pub http: reqwest::Client,
+    pub advertised_ip: IpAddr,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "flexvox",
+    version,
+    about = "Self-hosted programmable voice: SIP calls run by FlexML apps"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: SIP, RTP, the HTTP APIs and the demo app.
+    Serve(config::ServeArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("flexvox: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::serve(args)),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flexvox: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

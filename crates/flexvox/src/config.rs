@@ -1,0 +1,158 @@
+//! Settings from flags, environment, `flexvox.toml` and embedded defaults, in that order.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML file with the same settings as the flags (snake_case keys).
+    #[arg(long, env = "FLEXVOX_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// HTTP API address [default: 127.0.0.1:8080]
+    #[arg(long, env = "FLEXVOX_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
+    /// SIP UDP address [default: 0.0.0.0:5060]
+    #[arg(long, env = "FLEXVOX_SIP_LISTEN")]
+    pub sip_listen: Option<SocketAddr>,
+    /// RTP port range, e.g. 20000-29999 [default: 20000-29999]
+    #[arg(long, env = "FLEXVOX_RTP_PORTS")]
+    pub rtp_ports: Option<String>,
+    /// Folder for the database, caches and credentials.json [default: ./data]
+    #[arg(long, env = "FLEXVOX_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Preset Core API Bearer token for the operator (partner).
+    #[arg(long, env = "FLEXVOX_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+    /// Address to advertise in SIP and SDP when listening on 0.0.0.0 [default: detected]
+    #[arg(long, env = "FLEXVOX_PUBLIC_IP")]
+    pub public_ip: Option<IpAddr>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    http_listen: Option<SocketAddr>,
+    sip_listen: Option<SocketAddr>,
+    rtp_ports: Option<String>,
+    data_dir: Option<PathBuf>,
+    admin_token: Option<String>,
+    public_ip: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http_listen: SocketAddr,
+    pub sip_listen: SocketAddr,
+    pub rtp_ports: (u16, u16),
+    pub data_dir: PathBuf,
+    pub admin_token: Option<String>,
+    pub public_ip: Option<IpAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid {path}: {source}")]
+    Toml {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid RTP port range {0:?}: expected LOW-HIGH with even LOW, LOW < HIGH")]
+    RtpPorts(String),
+}
+
+pub fn parse_port_range(s: &str) -> Result<(u16, u16), ConfigError> {
+    let err = || ConfigError::RtpPorts(s.to_string());
+    let (lo, hi) = s.split_once('-').ok_or_else(err)?;
+    let (lo, hi): (u16, u16) = (
+        lo.trim().parse().map_err(|_| err())?,
+        hi.trim().parse().map_err(|_| err())?,
+    );
+    if lo >= hi || lo % 2 != 0 || lo == 0 {
+        return Err(err());
+    }
+    Ok((lo, hi))
+}
+
+impl Config {
+    pub fn load(args: ServeArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Toml {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+        };
+        let rtp = args
+            .rtp_ports
+            .or(file.rtp_ports)
+            .unwrap_or_else(|| "20000-29999".into());
+        Ok(Config {
+            http_listen: args
+                .http_listen
+                .or(file.http_listen)
+                .unwrap_or(([127, 0, 0, 1], 8080).into()),
+            sip_listen: args
+                .sip_listen
+                .or(file.sip_listen)
+                .unwrap_or(([0, 0, 0, 0], 5060).into()),
+            rtp_ports: parse_port_range(&rtp)?,
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| "data".into()),
+            admin_token: args.admin_token.or(file.admin_token),
+            public_ip: args.public_ip.or(file.public_ip),
+        })
+    }
+
+    /// The address callers should use for SIP: the listen address, unless it is a wildcard.
+    pub fn advertised_sip_ip(&self) -> IpAddr {
+        if let Some(ip) = self.public_ip {
+            return ip;
+        }
+        if !self.sip_listen.ip().is_unspecified() {
+            return self.sip_listen.ip();
+        }
+        // A connected UDP socket reveals the address of the outgoing interface; nothing is sent.
+        std::net::UdpSocket::bind("0.0.0.0:0")
+            .and_then(|s| s.connect("192.0.2.1:5060").map(|_| s))
+            .and_then(|s| s.local_addr())
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// The base URL of the HTTP API as a local app would reach it.
+    pub fn http_base(&self) -> String {
+        let ip = match self.http_listen.ip() {
+            ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.http_listen.port()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_port_range("20000-29999").unwrap(), (20000, 29999));
+        assert!(parse_port_range("20001-29999").is_err());
+        assert!(parse_port_range("3000-2000").is_err());
+        assert!(parse_port_range("x").is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! HTTP to the customer's app: FlexML documents (POST JSON or GET query) and status callbacks.
+
+use callflow::{FetchRequest, HttpMethod};
+use std::time::Duration;
+
+pub const DOCUMENT_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_BODY: usize = callflow::flexml::MAX_DOCUMENT_BYTES;
+
+fn build(http: &reqwest::Client, req: &FetchRequest) -> reqwest::RequestBuilder {
+    match req.method {
+        HttpMethod::Post => {
+            let body: serde_json::Map<String, serde_json::Value> = req
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            http.post(&req.url).json(&body)
+        }
+        HttpMethod::Get => http.get(&req.url).query(&req.params),
+    }
+    .timeout(DOCUMENT_TIMEOUT)
+}
+
+/// Fetches a document; the error string goes to the call's timeline as the app error.
+pub async fn fetch_document(http: &reqwest::Client, req: &FetchRequest) -> Result<String, String> {
+    if req.url.is_empty() {
+        return Err("no URL is set on the DID or on the account".into());
+    }
+    let resp = build(http, req)
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(format!("the app answered HTTP {status}"));
+    }
+    if resp.content_length().is_some_and(|n| n as usize > MAX_BODY) {
+        return Err(format!("the document is larger than {MAX_BODY} bytes"));
+    }
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the body failed: {e}"))?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| "the document is not UTF-8".to_string())
+}
+
+/// Sends a status callback, retrying a few times with backoff; the answer is not used.
+pub async fn send_status_callback(http: reqwest::Client, req: FetchRequest) {
+    let mut delay = Duration::from_millis(500);
+    for attempt in 1..=4 {
+        match build(&http, &req).send().await {
+            Ok(resp) if resp.status().is_success() => return,
+            Ok(resp) => {
+                tracing::warn!(url = %req.url, status = %resp.status(), attempt, "status callback refused")
+            }
+            Err(e) => tracing::warn!(url = %req.url, error = %e, attempt, "status callback failed"),
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+}

@@ -1,0 +1,248 @@
+//! The media thread: owns every call's RTP socket and `MediaSession`, and ticks them all
+//! on one 20 ms clock. No task or timer per packet or per call.
+
+use media::session::Encoding;
+use media::{MediaEvent, MediaSession, Prompt, PromptId};
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+const FRAME: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineEvent {
+    PromptFinished(PromptId),
+    /// The first RTP packet of the session left at this instant.
+    FirstPacketSent(Instant),
+}
+
+enum Command {
+    Add {
+        id: u64,
+        socket: UdpSocket,
+        remote: SocketAddr,
+        session: Box<MediaSession>,
+        events: UnboundedSender<EngineEvent>,
+    },
+    Start(u64),
+    Play(u64, Prompt),
+    Remove(u64),
+}
+
+struct Slot {
+    socket: UdpSocket,
+    remote: SocketAddr,
+    session: Box<MediaSession>,
+    events: UnboundedSender<EngineEvent>,
+    started: bool,
+    first_sent: bool,
+    port: u16,
+}
+
+/// Hands out RTP ports (even numbers, RTCP on the odd one above) from the configured range.
+struct PortPool {
+    low: u16,
+    high: u16,
+    next: u16,
+    in_use: HashSet<u16>,
+}
+
+#[derive(Clone)]
+pub struct MediaEngine {
+    commands: mpsc::Sender<Command>,
+    ports: Arc<Mutex<PortPool>>,
+    bind_ip: IpAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaEngineError {
+    #[error("no free RTP port in the configured range")]
+    NoPort,
+}
+
+/// An allocated RTP socket, before it joins the engine.
+pub struct RtpSocket {
+    pub socket: UdpSocket,
+    pub port: u16,
+}
+
+impl MediaEngine {
+    pub fn start(bind_ip: IpAddr, (low, high): (u16, u16)) -> MediaEngine {
+        let (tx, rx) = mpsc::channel();
+        let ports = Arc::new(Mutex::new(PortPool {
+            low,
+            high,
+            next: low,
+            in_use: HashSet::new(),
+        }));
+        let pool = ports.clone();
+        std::thread::Builder::new()
+            .name("flexvox-media".into())
+            .spawn(move || run(rx, pool))
+            .expect("spawning the media thread");
+        MediaEngine {
+            commands: tx,
+            ports,
+            bind_ip,
+        }
+    }
+
+    pub fn allocate(&self) -> Result<RtpSocket, MediaEngineError> {
+        let mut pool = self.ports.lock().unwrap_or_else(|e| e.into_inner());
+        let span = (pool.high - pool.low) / 2 + 1;
+        for _ in 0..span {
+            let port = pool.next;
+            pool.next = if pool.next + 2 > pool.high {
+                pool.low
+            } else {
+                pool.next + 2
+            };
+            if pool.in_use.contains(&port) {
+                continue;
+            }
+            if let Ok(socket) = UdpSocket::bind((self.bind_ip, port)) {
+                if socket.set_nonblocking(true).is_ok() {
+                    pool.in_use.insert(port);
+                    return Ok(RtpSocket { socket, port });
+                }
+            }
+        }
+        Err(MediaEngineError::NoPort)
+    }
+
+    pub fn add(
+        &self,
+        id: u64,
+        rtp: RtpSocket,
+        remote: SocketAddr,
+        encoding: Encoding,
+        payload_type: u8,
+        events: UnboundedSender<EngineEvent>,
+    ) {
+        let session = MediaSession::new(
+            encoding,
+            payload_type,
+            rand::random(),
+            rand::random(),
+            rand::random(),
+        );
+        let _ = self.commands.send(Command::Add {
+            id,
+            socket: rtp.socket,
+            remote,
+            session: Box::new(session),
+            events,
+        });
+    }
+
+    pub fn start_sending(&self, id: u64) {
+        let _ = self.commands.send(Command::Start(id));
+    }
+
+    pub fn play(&self, id: u64, prompt: Prompt) {
+        let _ = self.commands.send(Command::Play(id, prompt));
+    }
+
+    pub fn remove(&self, id: u64) {
+        let _ = self.commands.send(Command::Remove(id));
+    }
+
+    /// Returns a port that never joined the engine (the call failed before answer).
+    pub fn release(&self, rtp: RtpSocket) {
+        self.ports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .in_use
+            .remove(&rtp.port);
+    }
+}
+
+fn run(commands: mpsc::Receiver<Command>, ports: Arc<Mutex<PortPool>>) {
+    let mut slots: HashMap<u64, Slot> = HashMap::new();
+    let mut next_tick = Instant::now() + FRAME;
+    let mut buf = [0u8; 2048];
+    loop {
+        loop {
+            match commands.try_recv() {
+                Ok(cmd) => apply(cmd, &mut slots, &ports),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        }
+        for slot in slots.values_mut() {
+            while let Ok((n, _from)) = slot.socket.recv_from(&mut buf) {
+                slot.session.receive(&buf[..n]);
+            }
+            if !slot.started {
+                continue;
+            }
+            let packet = slot.session.tick();
+            if slot.socket.send_to(packet, slot.remote).is_ok() && !slot.first_sent {
+                slot.first_sent = true;
+                let _ = slot
+                    .events
+                    .send(EngineEvent::FirstPacketSent(Instant::now()));
+            }
+            while let Some(MediaEvent::PromptFinished(id)) = slot.session.poll_event() {
+                let _ = slot.events.send(EngineEvent::PromptFinished(id));
+            }
+        }
+        let now = Instant::now();
+        if now > next_tick + FRAME * 5 {
+            // We fell far behind (machine suspended or overloaded): resynchronise instead of bursting.
+            next_tick = now;
+        }
+        if next_tick > now {
+            std::thread::sleep(next_tick - now);
+        }
+        next_tick += FRAME;
+    }
+}
+
+fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) {
+    match cmd {
+        Command::Add {
+            id,
+            socket,
+            remote,
+            session,
+            events,
+        } => {
+            let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+            slots.insert(
+                id,
+                Slot {
+                    socket,
+                    remote,
+                    session,
+                    events,
+                    started: false,
+                    first_sent: false,
+                    port,
+                },
+            );
+        }
+        Command::Start(id) => {
+            if let Some(s) = slots.get_mut(&id) {
+                s.started = true;
+            }
+        }
+        Command::Play(id, prompt) => {
+            if let Some(s) = slots.get_mut(&id) {
+                s.session.play(prompt);
+            }
+        }
+        Command::Remove(id) => {
+            if let Some(s) = slots.remove(&id) {
+                ports
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .in_use
+                    .remove(&s.port);
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! `flexvox serve`: opens the store, provisions the demo on first start, binds the sockets,
+//! prints the banner and runs until Ctrl-C.
+
+use crate::config::{Config, ConfigError, ServeArgs};
+use crate::media_engine::MediaEngine;
+use crate::prompts::Prompts;
+use crate::{sip_driver, CallContext};
+use sip::transaction::Timers;
+use sip::{UaConfig, UserAgent};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const DEMO_NUMBER: &str = "15550000001";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen for {what} on {addr}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("text to speech: {0}")]
+    Tts(#[from] tts::TtsError),
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("writing credentials.json: {0}")]
+    Credentials(std::io::Error),
+    #[error("HTTP server: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let config = Config::load(args)?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let store = store::Store::open_sqlite(&config.data_dir.join("flexvox.db")).await?;
+    let demo_url = format!("{}/demo/hello", config.http_base());
+    let creds = store
+        .provision_demo(config.admin_token.as_deref(), DEMO_NUMBER, &demo_url)
+        .await?;
+    store.refresh_demo_url(&demo_url).await?;
+
+    let http_listener = tokio::net::TcpListener::bind(config.http_listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            what: "HTTP",
+            addr: config.http_listen,
+            source,
+        })?;
+    let sip_socket = tokio::net::UdpSocket::bind(config.sip_listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            what: "SIP",
+            addr: config.sip_listen,
+            source,
+        })?;
+    let sip_port = sip_socket
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(config.sip_listen.port());
+    let advertised_ip = config.advertised_sip_ip();
+
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("flexvox/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let prompts = Prompts::new(&config.data_dir.join("cache"), http.clone())?;
+    let media = MediaEngine::start(config.sip_listen.ip(), config.rtp_ports);
+    let (sip_tx, sip_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = Arc::new(CallContext {
+        store: store.clone(),
+        sip: sip_tx,
+        media,
+        prompts,
+        http,
+        advertised_ip,
+    });
+    let ua = UserAgent::new(UaConfig {
+        local_addr: SocketAddr::new(advertised_ip, sip_port),
+        timers: Timers::default(),
+        user_agent: concat!("flexvox/", env!("CARGO_PKG_VERSION")).into(),
+        seed: rand::random(),
+    });
+    tokio::spawn(sip_driver::run(sip_socket, ua, ctx, sip_rx));
+
+    let credentials = serde_json::json!({
+        "core_api_token": creds.token,
+        "partner_sid": creds.partner_sid,
+        "flexml_api": { "base_url": format!("{}/flexml/v1", config.http_base()), "login": creds.login, "password": creds.password, "account_sid": creds.account_sid },
+        "demo_did": { "did_sid": creds.did_sid, "phonenumber": creds.phonenumber, "sip_uri": format!("sip:{}@{}:{}", creds.phonenumber, advertised_ip, sip_port) },
+    });
+    let credentials_path = config.data_dir.join("credentials.json");
+    std::fs::write(
+        &credentials_path,
+        serde_json::to_string_pretty(&credentials).unwrap_or_default(),
+    )
+    .map_err(ServeError::Credentials)?;
+
+    println!(
+        "\nflexvox {version} is running\n\
+         \x20 HTTP API        {base}  (FlexML API /flexml/v1, Core API /core/v2)\n\
+         \x20 Core API token  {token}\n\
+         \x20 FlexML login    {login} / {password}\n\
+         \x20 Demo number     {number} -> {demo_url}\n\
+         \x20 Try it:         call sip:{number}@{ip}:{port}\n\
+         \x20 Credentials     {path}\n",
+        version = env!("CARGO_PKG_VERSION"),
+        base = config.http_base(),
+        token = creds.token,
+        login = creds.login,
+        password = creds.password,
+        number = creds.phonenumber,
+        ip = advertised_ip,
+        port = sip_port,
+        path = credentials_path.display(),
+    );
+
+    let app = api::router(api::ApiState { store });
+    axum::serve(http_listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(ServeError::Serve)
+}

@@ -1,0 +1,82 @@
+//! The SIP socket task: feeds datagrams and timeouts into the sans-IO `UserAgent`, sends what
+//! it emits, starts a call task per INVITE and routes dialog events to it.
+
+use crate::call::{self, CallSignal};
+use crate::CallContext;
+use sip::ua::{EndReason, UaEvent};
+use sip::{CallId, UserAgent};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+#[derive(Debug)]
+pub enum SipCommand {
+    Ringing(CallId),
+    Answer(CallId, String),
+    Reject(CallId, u16, String),
+    Hangup(CallId),
+}
+
+pub async fn run(
+    socket: UdpSocket,
+    mut ua: UserAgent,
+    ctx: Arc<CallContext>,
+    mut commands: mpsc::UnboundedReceiver<SipCommand>,
+) {
+    let mut calls: HashMap<CallId, mpsc::UnboundedSender<CallSignal>> = HashMap::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let deadline = ua
+            .poll_timeout()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((n, from)) => ua.handle_datagram(Instant::now(), from, &buf[..n]),
+                Err(e) => tracing::warn!(error = %e, "SIP socket receive failed"),
+            },
+            Some(cmd) = commands.recv() => {
+                let now = Instant::now();
+                match cmd {
+                    SipCommand::Ringing(c) => ua.ringing(now, c),
+                    SipCommand::Answer(c, sdp) => ua.answer(now, c, sdp),
+                    SipCommand::Reject(c, status, reason) => ua.reject(now, c, status, &reason),
+                    SipCommand::Hangup(c) => ua.hangup(now, c),
+                }
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => ua.handle_timeout(Instant::now()),
+        }
+        while let Some(t) = ua.poll_transmit() {
+            if let Err(e) = socket.send_to(&t.bytes, t.to).await {
+                tracing::warn!(to = %t.to, error = %e, "SIP send failed");
+            }
+        }
+        while let Some(event) = ua.poll_event() {
+            match event {
+                UaEvent::IncomingCall(incoming) => {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    calls.insert(incoming.call, tx);
+                    tokio::spawn(call::run(ctx.clone(), incoming, Instant::now(), rx));
+                }
+                UaEvent::Confirmed(c) => signal(&calls, c, CallSignal::Confirmed),
+                UaEvent::Cancelled(c) => {
+                    signal(&calls, c, CallSignal::Ended(EndReason::NotAnswered))
+                }
+                UaEvent::Ended { call, reason } => {
+                    signal(&calls, call, CallSignal::Ended(reason));
+                    calls.remove(&call);
+                }
+                UaEvent::Malformed { from, error } => {
+                    tracing::info!(%from, %error, "malformed SIP message")
+                }
+            }
+        }
+    }
+}
+
+fn signal(calls: &HashMap<CallId, mpsc::UnboundedSender<CallSignal>>, call: CallId, s: CallSignal) {
+    if let Some(tx) = calls.get(&call) {
+        let _ = tx.send(s);
+    }
+}

@@ -1,0 +1,185 @@
+//! Shared pieces of the end-to-end tests: the real flexvox binary on free ports, a small app
+//! server that records what it is sent, and SIPp.
+
+#![allow(dead_code)]
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::Value;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub http: String,
+    pub sip_port: u16,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    pub credentials: Value,
+}
+
+impl Server {
+    pub fn start(name: &str) -> Server {
+        let data_dir =
+            std::env::temp_dir().join(format!("flexvox-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let http_port = free_tcp_port();
+        let sip_port = free_udp_port();
+        // An RTP range of our own per test process, away from the ephemeral range.
+        let rtp_low = 30000 + (std::process::id() % 500) as u16 * 20;
+        let log = data_dir.join("server.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_flexvox"))
+            .args(["serve", "--http-listen", &format!("127.0.0.1:{http_port}")])
+            .args(["--sip-listen", &format!("127.0.0.1:{sip_port}")])
+            .args(["--rtp-ports", &format!("{rtp_low}-{}", rtp_low + 19)])
+            .args(["--data-dir", data_dir.to_str().unwrap()])
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("starting the flexvox binary");
+        let http = format!("http://127.0.0.1:{http_port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let credentials_path = data_dir.join("credentials.json");
+        loop {
+            let up = std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok()
+                && credentials_path.exists();
+            if up {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "flexvox did not start; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let credentials =
+            serde_json::from_str(&std::fs::read_to_string(credentials_path).unwrap()).unwrap();
+        Server {
+            child,
+            http,
+            sip_port,
+            data_dir,
+            log,
+            credentials,
+        }
+    }
+
+    pub fn login(&self) -> (String, String) {
+        let api = &self.credentials["flexml_api"];
+        (
+            api["login"].as_str().unwrap().into(),
+            api["password"].as_str().unwrap().into(),
+        )
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every request an app received: (path, JSON body).
+pub type Received = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A local app: POST /hello answers `document`; POST /status records status callbacks.
+pub async fn start_app(document: &'static str) -> (SocketAddr, Received) {
+    let received: Received = Arc::default();
+    let app = Router::new()
+        .route(
+            "/hello",
+            post(
+                move |State(r): State<Received>, Json(body): Json<Value>| async move {
+                    r.lock().unwrap().push(("/hello".into(), body));
+                    ([("content-type", "application/xml")], document)
+                },
+            ),
+        )
+        .route(
+            "/status",
+            post(
+                |State(r): State<Received>, Json(body): Json<Value>| async move {
+                    r.lock().unwrap().push(("/status".into(), body));
+                    "ok"
+                },
+            ),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, received)
+}
+
+pub fn sipp_scenario(name: &str) -> String {
+    format!("{}/tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs SIPp as a UAC against the server; returns its exit status and error trace.
+pub fn run_sipp_uac(
+    server: &Server,
+    scenario: &str,
+    service: &str,
+    calls: u32,
+    rate: u32,
+    extra: &[&str],
+) -> (bool, String) {
+    let local_port = free_udp_port();
+    let workdir = server.data_dir.join(format!("sipp-{local_port}"));
+    std::fs::create_dir_all(&workdir).unwrap();
+    let status = Command::new("timeout")
+        .args(["-k", "5", "120", "sipp"])
+        .arg(format!("127.0.0.1:{}", server.sip_port))
+        .args(["-sf", &sipp_scenario(scenario), "-s", service])
+        .args(["-i", "127.0.0.1", "-p", &local_port.to_string()])
+        .args([
+            "-m",
+            &calls.to_string(),
+            "-r",
+            &rate.to_string(),
+            "-l",
+            &calls.to_string(),
+        ])
+        .args(["-timeout", "100s", "-nostdin", "-trace_err"])
+        .args(extra)
+        .current_dir(&workdir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("running sipp (apt-get install sip-tester)");
+    let mut errors = String::from_utf8_lossy(&status.stderr).to_string();
+    for entry in std::fs::read_dir(&workdir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().contains("errors") {
+            errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
+    (status.status.success(), errors)
+}
