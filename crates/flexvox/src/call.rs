@@ -147,6 +147,7 @@ pub async fn run(
         next_prompt: 1,
         answered_at: None,
         acked_at: None,
+        first_rtp_at: None,
         call_sid,
     };
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
@@ -182,11 +183,16 @@ pub async fn run(
                     Step::Input(Input::MediaDone)
                 }
                 EngineEvent::FirstPacketSent(at) => {
-                    if let (Some(answered), Some(acked)) = (leg.answered_at, leg.acked_at) {
+                    leg.first_rtp_at = Some(at);
+                    continue;
+                }
+                EngineEvent::FirstAudioSent(at) => {
+                    if let (Some(answered), Some(acked), Some(first_rtp)) = (leg.answered_at, leg.acked_at, leg.first_rtp_at) {
                         tracing::info!(
                             call_sid = %leg.call_sid,
                             invite_to_200_us = (answered - invite_at).as_micros() as u64,
-                            ack_to_first_rtp_us = at.saturating_duration_since(acked).as_micros() as u64,
+                            ack_to_first_rtp_us = first_rtp.saturating_duration_since(acked).as_micros() as u64,
+                            ack_to_first_audio_us = at.saturating_duration_since(acked).as_micros() as u64,
                             "call timing"
                         );
                     }
@@ -223,6 +229,7 @@ struct Leg {
     next_prompt: PromptId,
     answered_at: Option<Instant>,
     acked_at: Option<Instant>,
+    first_rtp_at: Option<Instant>,
     call_sid: String,
 }
 

@@ -17,6 +17,8 @@ pub enum EngineEvent {
     PromptFinished(PromptId),
     /// The first RTP packet of the session left at this instant.
     FirstPacketSent(Instant),
+    /// The first packet carrying prompt audio (not silence) left at this instant.
+    FirstAudioSent(Instant),
 }
 
 enum Command {
@@ -39,6 +41,8 @@ struct Slot {
     events: UnboundedSender<EngineEvent>,
     started: bool,
     first_sent: bool,
+    first_audio_sent: bool,
+    last_sent: Option<Instant>,
     port: u16,
 }
 
@@ -165,40 +169,53 @@ fn run(commands: mpsc::Receiver<Command>, ports: Arc<Mutex<PortPool>>) {
     let mut next_tick = Instant::now() + FRAME;
     let mut buf = [0u8; 2048];
     loop {
-        loop {
-            match commands.try_recv() {
-                Ok(cmd) => apply(cmd, &mut slots, &ports),
-                Err(mpsc::TryRecvError::Empty) => break,
-                Err(mpsc::TryRecvError::Disconnected) => return,
-            }
-        }
-        for slot in slots.values_mut() {
-            while let Ok((n, _from)) = slot.socket.recv_from(&mut buf) {
-                slot.session.receive(&buf[..n]);
-            }
-            if !slot.started {
-                continue;
-            }
-            let packet = slot.session.tick();
-            if slot.socket.send_to(packet, slot.remote).is_ok() && !slot.first_sent {
-                slot.first_sent = true;
-                let _ = slot
-                    .events
-                    .send(EngineEvent::FirstPacketSent(Instant::now()));
-            }
-            while let Some(MediaEvent::PromptFinished(id)) = slot.session.poll_event() {
-                let _ = slot.events.send(EngineEvent::PromptFinished(id));
-            }
-        }
         let now = Instant::now();
-        if now > next_tick + FRAME * 5 {
-            // We fell far behind (machine suspended or overloaded): resynchronise instead of bursting.
-            next_tick = now;
+        if now >= next_tick {
+            for slot in slots.values_mut() {
+                while let Ok((n, _from)) = slot.socket.recv_from(&mut buf) {
+                    slot.session.receive(&buf[..n]);
+                }
+                // A session started just before this tick already sent its first frame.
+                if slot.started && slot.last_sent.is_none_or(|t| now >= t + FRAME / 2) {
+                    send_frame(slot, now);
+                }
+            }
+            next_tick += FRAME;
+            if now > next_tick + FRAME * 5 {
+                // We fell far behind (machine suspended or overloaded): resynchronise instead of bursting.
+                next_tick = now + FRAME;
+            }
+            continue;
         }
-        if next_tick > now {
-            std::thread::sleep(next_tick - now);
+        // Commands wake the thread at once, so a call starts sending within the same frame.
+        match commands.recv_timeout(next_tick - now) {
+            Ok(cmd) => apply(cmd, &mut slots, &ports),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
-        next_tick += FRAME;
+    }
+}
+
+fn send_frame(slot: &mut Slot, now: Instant) {
+    let packet = slot.session.tick();
+    // A refused send (ICMP port unreachable from a far end not listening yet) is not fatal:
+    // RTP is best effort and the next tick sends the next frame.
+    let _ = slot.socket.send_to(packet, slot.remote);
+    slot.last_sent = Some(now);
+    if !slot.first_sent {
+        slot.first_sent = true;
+        let _ = slot
+            .events
+            .send(EngineEvent::FirstPacketSent(Instant::now()));
+    }
+    if !slot.first_audio_sent && slot.session.last_had_audio() {
+        slot.first_audio_sent = true;
+        let _ = slot
+            .events
+            .send(EngineEvent::FirstAudioSent(Instant::now()));
+    }
+    while let Some(MediaEvent::PromptFinished(id)) = slot.session.poll_event() {
+        let _ = slot.events.send(EngineEvent::PromptFinished(id));
     }
 }
 
@@ -221,13 +238,16 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
                     events,
                     started: false,
                     first_sent: false,
+                    first_audio_sent: false,
+                    last_sent: None,
                     port,
                 },
             );
         }
         Command::Start(id) => {
-            if let Some(s) = slots.get_mut(&id) {
+            if let Some(s) = slots.get_mut(&id).filter(|s| !s.started) {
                 s.started = true;
+                send_frame(s, Instant::now());
             }
         }
         Command::Play(id, prompt) => {

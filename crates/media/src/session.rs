@@ -92,6 +92,7 @@ pub struct MediaSession {
     sequence: u16,
     timestamp: u32,
     was_talking: bool,
+    last_had_audio: bool,
     queue: VecDeque<Prompt>,
     current: Option<Playing>,
     events: VecDeque<MediaEvent>,
@@ -118,6 +119,7 @@ impl MediaSession {
             sequence: first_sequence,
             timestamp: first_timestamp,
             was_talking: false,
+            last_had_audio: false,
             queue: VecDeque::new(),
             current: None,
             events: VecDeque::new(),
@@ -179,10 +181,16 @@ impl MediaSession {
         };
         packet.write(&mut self.packet);
         self.was_talking = talking;
+        self.last_had_audio = talking;
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
         self.stats.packets_sent += 1;
         &self.packet
+    }
+
+    /// Whether the packet from the last `tick` carried prompt audio rather than silence.
+    pub fn last_had_audio(&self) -> bool {
+        self.last_had_audio
     }
 
     /// Accounts for a datagram from the far end. Decoding and DTMF come with the media issue.
