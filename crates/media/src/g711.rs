@@ -14,7 +14,7 @@ pub fn linear_to_ulaw(sample: i16) -> u8 {
     pcm = pcm.min(CLIP) + BIAS;
     let exponent = (7 - ((pcm as u32) << 17).leading_zeros().min(7)) as i32;
     let mantissa = (pcm >> (exponent + 3)) & 0x0F;
-    !(sign | (exponent << 4) as i32 | mantissa) as u8
+    !(sign | (exponent << 4) | mantissa) as u8
 }
 
 pub fn ulaw_to_linear(code: u8) -> i16 {
