@@ -4,21 +4,10 @@
 mod common;
 
 use common::{run_sipp_uac, start_app, Server};
-use media::g711::ulaw_to_linear;
-use media::rtp::RtpPacket;
-use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 use tts::Tts;
 
 const HELLO: &str = "<Response><Say>Hello, thank you for calling.</Say></Response>";
-
-/// RMS level of each 20 ms frame.
-fn frame_levels(samples: &[i16]) -> Vec<f64> {
-    samples
-        .chunks(160)
-        .map(|f| (f.iter().map(|s| (*s as f64).powi(2)).sum::<f64>() / f.len() as f64).sqrt())
-        .collect()
-}
 
 /// Duration between the first and the last frame louder than `threshold`, in frames.
 fn voiced_span(levels: &[f64], threshold: f64) -> usize {
@@ -58,46 +47,7 @@ async fn a_sipp_call_runs_the_hello_app_and_flexvox_hangs_up() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 
-    // The caller's media socket: records what flexvox sends, answers with PCMU silence.
-    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = rtp.local_addr().unwrap().port();
-    let recorder = std::thread::spawn(move || {
-        rtp.set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut packets: Vec<(Instant, u16, Vec<u8>)> = Vec::new();
-        let mut buf = [0u8; 2048];
-        let deadline = Instant::now() + Duration::from_secs(25);
-        let mut idle_since = Instant::now();
-        let mut seq = 0u16;
-        while Instant::now() < deadline {
-            match rtp.recv_from(&mut buf) {
-                Ok((n, from)) => {
-                    idle_since = Instant::now();
-                    if let Ok(p) = RtpPacket::parse(&buf[..n]) {
-                        packets.push((Instant::now(), p.sequence, p.payload.to_vec()));
-                    }
-                    let silence = [0xFFu8; 160];
-                    let mut out = Vec::new();
-                    RtpPacket {
-                        payload_type: 0,
-                        marker: seq == 0,
-                        sequence: seq,
-                        timestamp: seq as u32 * 160,
-                        ssrc: 7,
-                        payload: &silence,
-                    }
-                    .write(&mut out);
-                    seq = seq.wrapping_add(1);
-                    let _ = rtp.send_to(&out, from);
-                }
-                Err(_) if !packets.is_empty() && idle_since.elapsed() > Duration::from_secs(1) => {
-                    break
-                }
-                Err(_) => {}
-            }
-        }
-        packets
-    });
+    let (rtp_port, recorder) = common::start_rtp_caller();
 
     let server_ref = &server;
     let (ok, errors) = tokio::task::block_in_place(|| {
@@ -136,12 +86,8 @@ async fn a_sipp_call_runs_the_hello_app_and_flexvox_hangs_up() {
     let expected = tts::Flite::new()
         .synthesize(tts::Voice::Man, "Hello, thank you for calling.")
         .unwrap();
-    let expected_span = voiced_span(&frame_levels(&expected), 300.0);
-    let heard: Vec<i16> = packets
-        .iter()
-        .flat_map(|(_, _, p)| p.iter().map(|b| ulaw_to_linear(*b)))
-        .collect();
-    let heard_levels = frame_levels(&heard);
+    let expected_span = voiced_span(&common::frame_levels(&expected), 300.0);
+    let heard_levels = common::frame_levels_ulaw(&packets);
     let heard_span = voiced_span(&heard_levels, 300.0);
     assert!(
         expected_span > 50,

@@ -140,7 +140,86 @@ pub async fn start_app(document: &'static str) -> (SocketAddr, Received) {
 }
 
 pub fn sipp_scenario(name: &str) -> String {
+    if name.starts_with('/') {
+        return name.to_string();
+    }
     format!("{}/tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes a copy of a scenario with placeholders replaced; returns its path.
+pub fn instantiate_scenario(server: &Server, name: &str, replace: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(sipp_scenario(name)).unwrap();
+    for (from, to) in replace {
+        text = text.replace(from, to);
+    }
+    let path = server.data_dir.join(format!(
+        "{}-{name}",
+        replace.iter().map(|r| r.1).collect::<Vec<_>>().join("-")
+    ));
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The caller's media socket: records the RTP flexvox sends (arrival, sequence, payload) and
+/// answers each packet with a PCMU silence packet, until the stream stops for a second.
+pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<Vec<(Instant, u16, Vec<u8>)>>) {
+    use media::rtp::RtpPacket;
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = rtp.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        rtp.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut packets = Vec::new();
+        let mut buf = [0u8; 2048];
+        let deadline = Instant::now() + Duration::from_secs(25);
+        let mut idle_since = Instant::now();
+        let mut seq = 0u16;
+        while Instant::now() < deadline {
+            match rtp.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    idle_since = Instant::now();
+                    if let Ok(p) = RtpPacket::parse(&buf[..n]) {
+                        packets.push((Instant::now(), p.sequence, p.payload.to_vec()));
+                    }
+                    let silence = [0xFFu8; 160];
+                    let mut out = Vec::new();
+                    RtpPacket {
+                        payload_type: 0,
+                        marker: seq == 0,
+                        sequence: seq,
+                        timestamp: seq as u32 * 160,
+                        ssrc: 7,
+                        payload: &silence,
+                    }
+                    .write(&mut out);
+                    seq = seq.wrapping_add(1);
+                    let _ = rtp.send_to(&out, from);
+                }
+                Err(_) if !packets.is_empty() && idle_since.elapsed() > Duration::from_secs(1) => {
+                    break
+                }
+                Err(_) => {}
+            }
+        }
+        packets
+    });
+    (port, handle)
+}
+
+/// RMS level of each 20 ms frame of µ-law payloads.
+pub fn frame_levels_ulaw(packets: &[(Instant, u16, Vec<u8>)]) -> Vec<f64> {
+    let samples: Vec<i16> = packets
+        .iter()
+        .flat_map(|(_, _, p)| p.iter().map(|b| media::g711::ulaw_to_linear(*b)))
+        .collect();
+    frame_levels(&samples)
+}
+
+pub fn frame_levels(samples: &[i16]) -> Vec<f64> {
+    samples
+        .chunks(160)
+        .map(|f| (f.iter().map(|s| (*s as f64).powi(2)).sum::<f64>() / f.len() as f64).sqrt())
+        .collect()
 }
 
 /// Runs SIPp as a UAC against the server; returns its exit status and error trace.
