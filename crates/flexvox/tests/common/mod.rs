@@ -132,11 +132,23 @@ pub async fn start_app(document: &'static str) -> (SocketAddr, Received) {
                 },
             ),
         )
+        .route(
+            "/tone.wav",
+            axum::routing::get(|| async { ([("content-type", "audio/wav")], tone_wav()) }),
+        )
         .with_state(received.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (addr, received)
+}
+
+/// One second of a 1 kHz tone at 16 kHz (so playback must resample), as a WAV file.
+pub fn tone_wav() -> Vec<u8> {
+    let samples: Vec<i16> = (0..16000)
+        .map(|i| (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / 16000.0).sin()) as i16)
+        .collect();
+    media::wav::encode_pcm16(&samples, 16000)
 }
 
 pub fn sipp_scenario(name: &str) -> String {
