@@ -174,7 +174,10 @@ pub fn instantiate_scenario(server: &Server, name: &str, replace: &[(&str, &str)
 
 /// The caller's media socket: records the RTP flexvox sends (arrival, sequence, payload) and
 /// answers each packet with a PCMU silence packet, until the stream stops for a second.
-pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<Vec<(Instant, u16, Vec<u8>)>>) {
+/// RTP packets as the caller received them: (arrival, sequence number, payload).
+pub type RtpLog = Vec<(Instant, u16, Vec<u8>)>;
+
+pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<RtpLog>) {
     use media::rtp::RtpPacket;
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = rtp.local_addr().unwrap().port();
@@ -219,7 +222,7 @@ pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<Vec<(Instant, u16, Ve
 }
 
 /// RMS level of each 20 ms frame of µ-law payloads.
-pub fn frame_levels_ulaw(packets: &[(Instant, u16, Vec<u8>)]) -> Vec<f64> {
+pub fn frame_levels_ulaw(packets: &RtpLog) -> Vec<f64> {
     let samples: Vec<i16> = packets
         .iter()
         .flat_map(|(_, _, p)| p.iter().map(|b| media::g711::ulaw_to_linear(*b)))
