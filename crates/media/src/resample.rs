@@ -40,10 +40,12 @@ pub fn resample(input: &[f32], from_rate: u32, to_rate: u32) -> Vec<f32> {
     out
 }
 
+/// Full scale is ±1.0 = ±32768, the inverse of the decoders' `/ 32768.0`, so that 16-bit input
+/// comes back bit-exact; +1.0 itself clips to 32767.
 pub fn to_i16(samples: &[f32]) -> Vec<i16> {
     samples
         .iter()
-        .map(|s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+        .map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
         .collect()
 }
 

@@ -13,7 +13,14 @@ pub enum WavError {
     NoData,
     #[error("unsupported WAVE encoding: format {format}, {bits} bits")]
     Unsupported { format: u16, bits: u16 },
+    #[error("unsupported WAVE sample rate {0} Hz (the lowest is {MIN_RATE} Hz)")]
+    SampleRate(u32),
 }
+
+/// Below this a file is not speech, and resampling it to the call rate would multiply its
+/// length (a 1 Hz header turns each sample into 8000): refused so that the output stays
+/// within twice the sample count of the input.
+pub const MIN_RATE: u32 = 4000;
 
 struct Format {
     tag: u16,
@@ -74,6 +81,9 @@ fn decode_samples(f: &Format, body: &[u8]) -> Result<Vec<i16>, WavError> {
         (1, 32) | (3, 32) => 4,
         _ => return Err(unsupported),
     };
+    if f.rate < MIN_RATE {
+        return Err(WavError::SampleRate(f.rate));
+    }
     let frame = width * f.channels as usize;
     let mono: Vec<f32> = body
         .chunks_exact(frame)
@@ -116,7 +126,8 @@ pub fn encode_pcm16(samples: &[i16], rate: u32) -> Vec<u8> {
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    // Byte rate; a (nonsensical) rate over 2^31 Hz saturates instead of overflowing.
+    out.extend_from_slice(&rate.saturating_mul(2).to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");

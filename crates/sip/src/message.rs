@@ -227,9 +227,14 @@ pub fn parse(data: &[u8]) -> Result<Message, ParseError> {
         .position(|b| *b != b'\r' && *b != b'\n')
         .unwrap_or(data.len());
     let data = &data[start..];
-    let head_end = find_subslice(data, b"\r\n\r\n")
-        .map(|i| (i, i + 4))
-        .or_else(|| find_subslice(data, b"\n\n").map(|i| (i, i + 2)))
+    // The first blank line ends the head, whichever line ending it uses: a CRLF pair further
+    // on may be inside the body of a message with bare-LF header lines.
+    let crlf = find_subslice(data, b"\r\n\r\n").map(|i| (i, i + 4));
+    let lf = find_subslice(data, b"\n\n").map(|i| (i, i + 2));
+    let head_end = crlf
+        .into_iter()
+        .chain(lf)
+        .min_by_key(|(start, _)| *start)
         .ok_or(ParseError::Incomplete)?;
     let head = std::str::from_utf8(&data[..head_end.0]).map_err(|_| ParseError::NotUtf8)?;
     let rest = &data[head_end.1..];
