@@ -7,4 +7,4 @@ pub mod interpreter;
 pub mod model;
 
 pub use interpreter::{CallInfo, ErrorHandler, FetchRequest, Input, Interpreter, Output};
-pub use model::{Document, HttpMethod, Verb};
+pub use model::{Action, Document, HttpMethod, Verb};

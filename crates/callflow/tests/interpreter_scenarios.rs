@@ -116,7 +116,8 @@ fn redirects_resolve_relative_urls_and_loops_are_cut_off() {
                 out[0],
                 Output::Reject {
                     status: 500,
-                    reason: "Server Internal Error".into()
+                    reason: "Server Internal Error".into(),
+                    call_info: None
                 }
             );
             break;
@@ -169,7 +170,8 @@ fn malformed_documents_are_app_errors_and_reject_maps_reasons() {
         .any(|o| matches!(o, Output::Timeline(t) if t.contains("app error"))));
     assert!(all.contains(&Output::Reject {
         status: 500,
-        reason: "Server Internal Error".into()
+        reason: "Server Internal Error".into(),
+        call_info: None
     }));
 
     let mut i = Interpreter::new(
@@ -192,7 +194,8 @@ fn malformed_documents_are_app_errors_and_reject_maps_reasons() {
         out[0],
         Output::Reject {
             status: 486,
-            reason: "Busy Here".into()
+            reason: "Busy Here".into(),
+            call_info: None
         }
     );
     assert!(matches!(&out[1], Output::Finished { call_status, .. } if call_status == "failed"));

@@ -1,7 +1,7 @@
 //! Property tests for the FlexML parser, which reads documents from customer web servers.
 
 use callflow::flexml::{self, FlexmlError};
-use callflow::model::{HttpMethod, Play, Say, Verb};
+use callflow::model::{HttpMethod, Pause, Play, PlaySource, Say, Verb};
 use proptest::prelude::*;
 
 fn xml_escape(s: &str) -> String {
@@ -199,11 +199,13 @@ fn check_invariants(doc: &callflow::Document) -> Result<(), TestCaseError> {
             Verb::Play(p) => {
                 prop_assert!(p.loops <= 100);
                 prop_assert!(p.loop_pause_secs <= 300);
-                prop_assert!(!p.url.is_empty());
+                if let PlaySource::Url(url) = &p.source {
+                    prop_assert!(!url.is_empty());
+                }
             }
-            Verb::Pause { length_secs } => prop_assert!((1..=86_400).contains(length_secs)),
+            Verb::Pause(p) => prop_assert!((1..=86_400).contains(&p.length_secs)),
             Verb::Redirect { url, .. } => prop_assert!(!url.is_empty()),
-            Verb::Hangup | Verb::Reject { .. } | Verb::NotYetSupported { .. } => {}
+            _ => {}
         }
     }
     Ok(())
@@ -368,9 +370,9 @@ fn play() -> impl Strategy<Value = Rendered> {
                     render_text(&url, &form, before, after)
                 ),
                 verb: Verb::Play(Play {
-                    url,
                     loops: loops.map_or(1, |l| l.1),
                     loop_pause_secs: pause.map_or(0, |p| p.1),
+                    ..Play::url(url)
                 }),
             }
         })
@@ -394,9 +396,13 @@ fn pause() -> impl Strategy<Value = Rendered> {
                 } else {
                     format!("<{tag}{a}></{tag}>")
                 },
-                verb: Verb::Pause {
+                verb: Verb::Pause(Pause {
                     length_secs: length.map_or(1, |l| l.1),
-                },
+                    silence: false,
+                    min_silence_ms: 2000,
+                    noise: false,
+                    min_noise_ms: 500,
+                }),
             }
         })
 }
@@ -499,7 +505,8 @@ proptest! {
                 FlexmlError::Root { line, .. }
                 | FlexmlError::UnknownVerb { line, .. }
                 | FlexmlError::Attribute { line, .. }
-                | FlexmlError::Content { line, .. },
+                | FlexmlError::Content { line, .. }
+                | FlexmlError::Nesting { line, .. },
             ) => {
                 prop_assert!(line >= 1 && line as usize <= doc.lines().count().max(1));
             }

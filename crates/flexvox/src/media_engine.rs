@@ -31,6 +31,7 @@ enum Command {
     },
     Start(u64),
     Play(u64, Prompt),
+    Stop(u64),
     Remove(u64),
 }
 
@@ -150,6 +151,11 @@ impl MediaEngine {
         let _ = self.commands.send(Command::Play(id, prompt));
     }
 
+    /// Drops what the session is playing and has queued (barge-in, stopOnKey).
+    pub fn stop(&self, id: u64) {
+        let _ = self.commands.send(Command::Stop(id));
+    }
+
     pub fn remove(&self, id: u64) {
         let _ = self.commands.send(Command::Remove(id));
     }
@@ -253,6 +259,11 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
         Command::Play(id, prompt) => {
             if let Some(s) = slots.get_mut(&id) {
                 s.session.play(prompt);
+            }
+        }
+        Command::Stop(id) => {
+            if let Some(s) = slots.get_mut(&id) {
+                s.session.stop();
             }
         }
         Command::Remove(id) => {

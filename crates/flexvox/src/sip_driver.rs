@@ -14,8 +14,10 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub enum SipCommand {
     Ringing(CallId),
+    SessionProgress(CallId, String),
     Answer(CallId, String),
-    Reject(CallId, u16, String),
+    /// Status, reason phrase, and the Call-Info text of an intermediary rejection.
+    Reject(CallId, u16, String, Option<String>),
     Hangup(CallId),
 }
 
@@ -40,8 +42,13 @@ pub async fn run(
                 let now = Instant::now();
                 match cmd {
                     SipCommand::Ringing(c) => ua.ringing(now, c),
+                    SipCommand::SessionProgress(c, sdp) => ua.session_progress(now, c, sdp),
                     SipCommand::Answer(c, sdp) => ua.answer(now, c, sdp),
-                    SipCommand::Reject(c, status, reason) => ua.reject(now, c, status, &reason),
+                    SipCommand::Reject(c, status, reason, None) => ua.reject(now, c, status, &reason),
+                    SipCommand::Reject(c, status, reason, Some(info)) => {
+                        let quoted = format!("\"{}\"", info.replace(['"', '\r', '\n'], " "));
+                        ua.reject_with(now, c, status, &reason, Some(("Call-Info", quoted)))
+                    }
                     SipCommand::Hangup(c) => ua.hangup(now, c),
                 }
             }

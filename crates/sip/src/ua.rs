@@ -385,6 +385,19 @@ impl UserAgent {
         self.send_on_invite_tx(now, call, resp);
     }
 
+    /// Sends 183 Session Progress with our SDP, for early media before answer (PreAnswer).
+    pub fn session_progress(&mut self, now: Instant, call: CallId, sdp: String) {
+        let Some(d) = self
+            .dialogs
+            .get(&call)
+            .filter(|d| d.state == DialogState::Early)
+        else {
+            return;
+        };
+        let resp = self.with_body(self.dialog_response(d, 183, "Session Progress"), sdp);
+        self.send_on_invite_tx(now, call, resp);
+    }
+
     /// Answers with a 200 OK carrying our SDP.
     pub fn answer(&mut self, now: Instant, call: CallId, sdp: String) {
         let Some(d) = self

@@ -1,0 +1,343 @@
+//! The caller's leg of a call: its RTP stream in the media engine, its SIP dialog, and how
+//! each interpreter output is performed on them.
+
+use crate::fetcher;
+use crate::media_engine::{EngineEvent, RtpSocket};
+use crate::prompts::voice_for;
+use crate::sip_driver::SipCommand;
+use crate::CallContext;
+use callflow::interpreter::{DialOutcome, RecordOutcome};
+use callflow::model::PlaySource;
+use callflow::{Input, Output};
+use media::session::Encoding;
+use media::{Prompt, PromptId};
+use sip::sdp::{self, Codec, Negotiated};
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// What an asynchronous step of the driver delivers back to the loop.
+pub enum Step {
+    Input(Input),
+    PromptReady(Result<Prompt, String>),
+}
+
+pub type Pending = Pin<Box<dyn Future<Output = Step> + Send>>;
+
+/// The local address that routes to `remote`, for the SDP we answer with.
+fn local_ip_towards(remote: SocketAddr, fallback: IpAddr) -> IpAddr {
+    let any: IpAddr = if remote.is_ipv4() {
+        [0, 0, 0, 0].into()
+    } else {
+        [0u16; 8].into()
+    };
+    std::net::UdpSocket::bind(SocketAddr::new(any, 0))
+        .and_then(|s| s.connect(remote).map(|_| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(fallback)
+}
+
+/// A step this build cannot perform on a SIP call yet: reported to the interpreter as a media
+/// failure, which it logs and moves past.
+fn unavailable(why: &'static str) -> Pending {
+    Box::pin(async move { Step::Input(Input::MediaFailed(why.to_string())) })
+}
+
+fn ready(input: Input) -> Pending {
+    Box::pin(async move { Step::Input(input) })
+}
+
+pub struct Leg {
+    ctx: Arc<CallContext>,
+    call: sip::CallId,
+    media_id: u64,
+    rtp: Option<RtpSocket>,
+    remote_media: SocketAddr,
+    negotiated: Negotiated,
+    media_events: mpsc::UnboundedSender<EngineEvent>,
+    local_sdp: Option<String>,
+    current_prompt: Option<PromptId>,
+    next_prompt: PromptId,
+    answered_at: Option<Instant>,
+    acked_at: Option<Instant>,
+    first_rtp_at: Option<Instant>,
+    call_sid: String,
+}
+
+impl Leg {
+    pub fn new(
+        ctx: Arc<CallContext>,
+        call: sip::CallId,
+        rtp: RtpSocket,
+        remote_media: SocketAddr,
+        negotiated: Negotiated,
+        media_events: mpsc::UnboundedSender<EngineEvent>,
+        call_sid: String,
+    ) -> Leg {
+        Leg {
+            ctx,
+            call,
+            media_id: call.0,
+            rtp: Some(rtp),
+            remote_media,
+            negotiated,
+            media_events,
+            local_sdp: None,
+            current_prompt: None,
+            next_prompt: 1,
+            answered_at: None,
+            acked_at: None,
+            first_rtp_at: None,
+            call_sid,
+        }
+    }
+
+    pub fn on_confirmed(&mut self) {
+        self.acked_at = Some(Instant::now());
+        self.ctx.media.start_sending(self.media_id);
+    }
+
+    pub fn play(&mut self, prompt: Prompt) {
+        self.current_prompt = Some(prompt.id);
+        self.ctx.media.play(self.media_id, prompt);
+    }
+
+    /// Turns an engine event into an interpreter input, if it is one.
+    pub fn on_engine_event(&mut self, event: EngineEvent, invite_at: Instant) -> Option<Input> {
+        match event {
+            EngineEvent::PromptFinished(id) if Some(id) == self.current_prompt => {
+                self.current_prompt = None;
+                Some(Input::MediaDone)
+            }
+            EngineEvent::PromptFinished(_) => None,
+            EngineEvent::FirstPacketSent(at) => {
+                self.first_rtp_at = Some(at);
+                None
+            }
+            EngineEvent::FirstAudioSent(at) => {
+                if let (Some(answered), Some(acked), Some(first_rtp)) =
+                    (self.answered_at, self.acked_at, self.first_rtp_at)
+                {
+                    tracing::info!(
+                        call_sid = %self.call_sid,
+                        invite_to_200_us = (answered - invite_at).as_micros() as u64,
+                        ack_to_first_rtp_us = first_rtp.saturating_duration_since(acked).as_micros() as u64,
+                        ack_to_first_audio_us = at.saturating_duration_since(acked).as_micros() as u64,
+                        "call timing"
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// Binds the negotiated stream to the engine (once) and returns our SDP answer.
+    fn setup_media(&mut self) -> Option<String> {
+        if let Some(answer) = &self.local_sdp {
+            return Some(answer.clone());
+        }
+        let rtp = self.rtp.take()?;
+        let local_ip = local_ip_towards(self.remote_media, self.ctx.advertised_ip);
+        let answer = sdp::answer(
+            &self.negotiated,
+            local_ip,
+            rtp.port,
+            rand::random::<u32>() as u64,
+        );
+        let encoding = match self.negotiated.codec {
+            Codec::Pcmu => Encoding::Ulaw,
+            Codec::Pcma => Encoding::Alaw,
+        };
+        let pt = self.negotiated.codec.payload_type();
+        self.ctx.media.add(
+            self.media_id,
+            rtp,
+            self.remote_media,
+            encoding,
+            pt,
+            self.media_events.clone(),
+        );
+        self.local_sdp = Some(answer.clone());
+        Some(answer)
+    }
+
+    fn fresh_prompt_id(&mut self) -> PromptId {
+        self.next_prompt += 1;
+        self.next_prompt
+    }
+
+    fn prompt(
+        &mut self,
+        load: impl Future<Output = Result<Arc<[i16]>, String>> + Send + 'static,
+        loops: u32,
+        gap_secs: u32,
+    ) -> Pending {
+        let id = self.fresh_prompt_id();
+        Box::pin(async move {
+            Step::PromptReady(
+                load.await
+                    .map(|s| Prompt::audio(id, s, loops, gap_secs as usize * 8000)),
+            )
+        })
+    }
+
+    /// Performs one interpreter output; returns the future of an asynchronous step, if any.
+    pub fn perform(&mut self, out: Output) -> Option<Pending> {
+        let ctx = self.ctx.clone();
+        match out {
+            Output::Fetch(req) => Some(Box::pin(async move {
+                Step::Input(Input::Fetched(
+                    fetcher::fetch_document(&ctx.http, &req).await,
+                ))
+            })),
+            Output::Answer => {
+                let answer = self.setup_media()?;
+                self.answered_at = Some(Instant::now());
+                let _ = ctx.sip.send(SipCommand::Answer(self.call, answer));
+                None
+            }
+            Output::EarlyMedia => {
+                let answer = self.setup_media()?;
+                let _ = ctx.sip.send(SipCommand::SessionProgress(self.call, answer));
+                // No ACK comes for a 183: early media flows at once.
+                ctx.media.start_sending(self.media_id);
+                None
+            }
+            Output::Say {
+                text,
+                voice,
+                loops,
+                loop_pause_secs,
+            } => {
+                let (voice, note) = voice_for(&voice);
+                if let Some(note) = note {
+                    tracing::info!(call_sid = %self.call_sid, "{note}");
+                }
+                Some(self.prompt(
+                    async move { ctx.prompts.say(voice, &text).await },
+                    loops,
+                    loop_pause_secs,
+                ))
+            }
+            Output::Play {
+                source,
+                loops,
+                loop_pause_secs,
+                ..
+            } => match source {
+                PlaySource::Url(url) => Some(self.prompt(
+                    async move { ctx.prompts.play(&url).await },
+                    loops,
+                    loop_pause_secs,
+                )),
+                PlaySource::File(_) => Some(unavailable(
+                    "playing files from storage is not available yet",
+                )),
+                PlaySource::Digits(_) => {
+                    Some(unavailable("sending DTMF is not available on calls yet"))
+                }
+            },
+            Output::Silence { millis } => {
+                let id = self.fresh_prompt_id();
+                Some(Box::pin(async move {
+                    Step::PromptReady(Ok(Prompt::silence(id, millis)))
+                }))
+            }
+            Output::Listen { max_millis, .. } => {
+                tracing::info!(call_sid = %self.call_sid, "Pause silence/noise detection is not available yet: waiting the full length");
+                let id = self.fresh_prompt_id();
+                Some(Box::pin(async move {
+                    Step::PromptReady(Ok(Prompt::silence(id, max_millis)))
+                }))
+            }
+            Output::StopMedia => {
+                self.current_prompt = None;
+                ctx.media.stop(self.media_id);
+                None
+            }
+            Output::SendDigits { .. } => {
+                Some(unavailable("sending DTMF is not available on calls yet"))
+            }
+            Output::Dial(_) => {
+                tracing::info!(call_sid = %self.call_sid, "Dial is not available on calls yet: reported as failed");
+                Some(ready(Input::DialDone(DialOutcome {
+                    status: "failed".into(),
+                    duration_secs: 0,
+                    call_sid: None,
+                    answered: false,
+                })))
+            }
+            Output::Record(r) if r.record_session => {
+                tracing::info!(call_sid = %self.call_sid, "background recording is not available yet");
+                None
+            }
+            Output::Record(_) => {
+                tracing::info!(call_sid = %self.call_sid, "Record is not available on calls yet: reported as failed");
+                let outcome = RecordOutcome {
+                    status: "failed".into(),
+                    sid: String::new(),
+                    url: String::new(),
+                    duration_secs: 0,
+                    digits: None,
+                };
+                Some(ready(Input::RecordDone(outcome)))
+            }
+            Output::Amd(_) => Some(ready(Input::AmdDone {
+                status: "NOTSURE".into(),
+                cause: "NOTSURE-UNAVAILABLE".into(),
+            })),
+            out @ (Output::PlayControl(_)
+            | Output::EndDial
+            | Output::StopRecording { .. }
+            | Output::SipCredentials { .. }) => {
+                tracing::info!(call_sid = %self.call_sid, ?out, "not performed on calls yet");
+                None
+            }
+            Output::Sms { to, from, body } => {
+                tracing::info!(call_sid = %self.call_sid, %to, %from, %body, "SMS requested, but no SMS webhook is configured");
+                None
+            }
+            Output::Reject {
+                status,
+                reason,
+                call_info,
+            } => {
+                let _ = ctx
+                    .sip
+                    .send(SipCommand::Reject(self.call, status, reason, call_info));
+                None
+            }
+            Output::Hangup => {
+                let _ = ctx.sip.send(SipCommand::Hangup(self.call));
+                None
+            }
+            Output::Timeline(entry) => {
+                tracing::info!(call_sid = %self.call_sid, "{entry}");
+                None
+            }
+            Output::Finished {
+                call_status,
+                status_callback,
+            } => {
+                tracing::info!(call_sid = %self.call_sid, %call_status, "call finished");
+                if let Some(req) = status_callback {
+                    tokio::spawn(fetcher::send_status_callback(ctx.http.clone(), req));
+                }
+                None
+            }
+        }
+    }
+
+    pub fn finish(&mut self) {
+        match self.rtp.take() {
+            Some(unused) => self.ctx.media.release(unused),
+            None => self.ctx.media.remove(self.media_id),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! One inbound call, from INVITE to the status callback: routes the dialed number, negotiates
+//! media, and drives the sans-IO interpreter with real HTTP, TTS, RTP and SIP.
+
+mod leg;
+
+use crate::sip_driver::SipCommand;
+use crate::CallContext;
+use callflow::{CallInfo, ErrorHandler, HttpMethod, Input, Interpreter};
+use leg::{Leg, Pending, Step};
+use sip::sdp;
+use sip::ua::{EndReason, IncomingCall};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallSignal {
+    /// The ACK for our 200 OK arrived.
+    Confirmed,
+    Ended(EndReason),
+}
+
+/// The number as the DID table stores it: digits only, no `+`.
+fn e164_digits(user: &str) -> String {
+    user.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+/// Sleeps until `at`, or forever when there is no timer.
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+pub async fn run(
+    ctx: Arc<CallContext>,
+    inc: IncomingCall,
+    invite_at: Instant,
+    mut signals: mpsc::UnboundedReceiver<CallSignal>,
+) {
+    let call = inc.call;
+    let reject = |status: u16, reason: &str| {
+        let _ = ctx
+            .sip
+            .send(SipCommand::Reject(call, status, reason.to_string(), None));
+    };
+    let number = e164_digits(&inc.to_user);
+    let (did, account) = match ctx.store.route_number(&number).await {
+        Ok(Some(route)) => route,
+        Ok(None) => {
+            tracing::info!(to = %inc.to_user, "no DID for the dialed number");
+            return reject(404, "Not Found");
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "routing lookup failed");
+            return reject(500, "Server Internal Error");
+        }
+    };
+    let negotiated = match sdp::parse_offer(&inc.sdp).and_then(|offer| sdp::negotiate(&offer)) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::info!(error = %e, "cannot accept the SDP offer");
+            return reject(488, "Not Acceptable Here");
+        }
+    };
+    let rtp = match ctx.media.allocate() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "no RTP port");
+            return reject(503, "Service Unavailable");
+        }
+    };
+    let _ = ctx.sip.send(SipCommand::Ringing(call));
+
+    let call_sid = uuid::Uuid::new_v4().to_string();
+    let from = match e164_digits(&inc.from_user) {
+        d if !d.is_empty() && d.len() == inc.from_user.trim_start_matches('+').len() => d,
+        _ => inc.from_user.clone(),
+    };
+    let info = CallInfo {
+        call_sid: call_sid.clone(),
+        account_sid: account.account_sid.clone(),
+        from,
+        to: number.clone(),
+        original_from: inc.from_user.clone(),
+        original_to: inc.to_user.clone(),
+        caller_name: inc.display_name.clone().unwrap_or_default(),
+        direction: "inbound".into(),
+        forwarded_from: inc.diverted_from.clone(),
+    };
+    let (url, method) = match did.url.clone() {
+        Some(url) => (url, did.method.clone()),
+        None => (
+            account.url.clone().unwrap_or_default(),
+            account.method.clone(),
+        ),
+    };
+    let method = HttpMethod::parse(&method).unwrap_or(HttpMethod::Post);
+    let error_handler = if account.error_handler == "none" {
+        ErrorHandler::None
+    } else {
+        ErrorHandler::Basic
+    };
+    let status_callback = did.status_callback_url.clone().map(|u| {
+        (
+            u,
+            HttpMethod::parse(&did.status_callback_method).unwrap_or(HttpMethod::Post),
+        )
+    });
+    let mut interp = Interpreter::new(info, url, method, error_handler, status_callback);
+    tracing::info!(%call_sid, from = %inc.from_user, to = %number, "inbound call");
+
+    let (media_tx, mut media_rx) = mpsc::unbounded_channel();
+    let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
+    let mut leg = Leg::new(
+        ctx.clone(),
+        call,
+        rtp,
+        remote_media,
+        negotiated,
+        media_tx,
+        call_sid,
+    );
+    let mut pending: Option<Pending> = None;
+
+    interp.start(Instant::now());
+    loop {
+        while let Some(out) = interp.poll_output() {
+            if let Some(p) = leg.perform(out) {
+                pending = Some(p);
+            }
+        }
+        if interp.is_ended() {
+            break;
+        }
+        let timer = interp.poll_timeout();
+        let step = tokio::select! {
+            _ = sleep_until_opt(timer) => {
+                interp.handle_timeout(Instant::now());
+                continue;
+            }
+            Some(step) = async { match pending.as_mut() { Some(p) => Some(p.await), None => None } } => {
+                pending = None;
+                step
+            }
+            Some(signal) = signals.recv() => match signal {
+                CallSignal::Confirmed => {
+                    leg.on_confirmed();
+                    continue;
+                }
+                CallSignal::Ended(_) => Step::Input(Input::RemoteHangup),
+            },
+            Some(event) = media_rx.recv() => match leg.on_engine_event(event, invite_at) {
+                Some(input) => Step::Input(input),
+                None => continue,
+            },
+            else => Step::Input(Input::RemoteHangup),
+        };
+        match step {
+            Step::Input(input) => interp.handle_input(Instant::now(), input),
+            Step::PromptReady(Ok(prompt)) => leg.play(prompt),
+            Step::PromptReady(Err(why)) => {
+                interp.handle_input(Instant::now(), Input::MediaFailed(why))
+            }
+        }
+    }
+    leg.finish();
+}
