@@ -17,6 +17,12 @@ pub enum ApiError {
     BadJson(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A query parameter (filter, order) that does not parse.
+    #[error("cannot parse {parameter}")]
+    BadQuery {
+        parameter: &'static str,
+        message: String,
+    },
     #[error("object validation error")]
     Invalid(Vec<(String, String)>),
     #[error("internal error")]
@@ -25,7 +31,16 @@ pub enum ApiError {
 
 impl From<store::StoreError> for ApiError {
     fn from(e: store::StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        use store::StoreError;
+        match e {
+            // A filter or order that parses but asks for what the object cannot answer
+            // (unknown field, wrong operator or value for the field's type) is the client's.
+            StoreError::InvalidFilter(e) => {
+                ApiError::Invalid(vec![("filter".into(), e.to_string())])
+            }
+            StoreError::InvalidOrder(e) => ApiError::Invalid(vec![("order".into(), e.to_string())]),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -35,7 +50,7 @@ impl ApiError {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::PermissionDenied => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadJson(_) | ApiError::BadQuery { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -52,6 +67,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::NotFound(what) | ApiError::BadJson(what) | ApiError::Internal(what) => {
                 json!([{ "field": null, "message": what, "reference_sid": null }])
+            }
+            ApiError::BadQuery { parameter, message } => {
+                json!([{ "field": parameter, "message": message, "reference_sid": null }])
             }
             ApiError::UnsupportedMediaType => {
                 json!([{ "field": null, "message": "the body must be application/json", "reference_sid": null }])

@@ -5,8 +5,8 @@ use crate::auth::FlexmlAccount;
 use crate::listing::{envelope, select_fields, ListQuery};
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, Method};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value};
@@ -99,26 +99,18 @@ fn http_method(value: Value) -> Result<String, String> {
     }
 }
 
+/// The caller's own account, if it matches the filter: an endpoint's credentials see one.
 async fn list_accounts(
-    State(_): State<ApiState>,
+    State(state): State<ApiState>,
     FlexmlAccount(account): FlexmlAccount,
     Query(q): Query<ListQuery>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let (limit, offset) = q.paging()?;
-    let items: Vec<_> = std::iter::once(account)
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(Json(envelope(
-        items,
-        1,
-        (limit, offset),
-        &q,
-        &uri,
-        &headers,
-    )))
+    let params = q.params()?;
+    let (items, total) = state.store.accounts(&account.account_sid, &params).await?;
+    let paging = (params.limit, params.offset);
+    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
 }
 
 async fn get_account(
@@ -182,14 +174,12 @@ async fn list_dids(
     State(state): State<ApiState>,
     FlexmlAccount(account): FlexmlAccount,
     Query(q): Query<ListQuery>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let paging = q.paging()?;
-    let (items, total) = state
-        .store
-        .dids(&account.account_sid, paging.0, paging.1)
-        .await?;
+    let params = q.params()?;
+    let (items, total) = state.store.dids(&account.account_sid, &params).await?;
+    let paging = (params.limit, params.offset);
     Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
 }
 

@@ -1,10 +1,13 @@
-//! List responses: paging parameters, the envelope of the reference (count, has_more, items,
-//! limit, offset, pagination, total) and field selection (include_fields / exclude_fields).
+//! List responses: paging, filter and order parameters, the envelope of the reference (count,
+//! has_more, items, limit, offset, pagination, total) and field selection (include_fields /
+//! exclude_fields).
 
 use crate::ApiError;
 use axum::http::{HeaderMap, Uri};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use store::query::{Filter, Order, ParseError};
+use store::ListParams;
 
 pub const DEFAULT_LIMIT: i64 = 10;
 pub const MAX_LIMIT: i64 = 1000;
@@ -15,6 +18,8 @@ pub struct ListQuery {
     pub offset: Option<String>,
     pub include_fields: Option<String>,
     pub exclude_fields: Option<String>,
+    pub filter: Option<String>,
+    pub order: Option<String>,
 }
 
 impl ListQuery {
@@ -33,6 +38,32 @@ impl ListQuery {
             number("limit", &self.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
             number("offset", &self.offset, 0, i64::MAX)?,
         ))
+    }
+
+    /// Paging plus the parsed filter and order. A blank `filter=` or `order=` counts as
+    /// absent, as clients that build URLs from empty form fields send them.
+    pub fn params(&self) -> Result<ListParams, ApiError> {
+        let (limit, offset) = self.paging()?;
+        Ok(ListParams {
+            filter: parse_param("filter", &self.filter, Filter::parse)?,
+            order: parse_param("order", &self.order, Order::parse)?,
+            limit,
+            offset,
+        })
+    }
+}
+
+fn parse_param<T>(
+    parameter: &'static str,
+    raw: &Option<String>,
+    parse: fn(&str) -> Result<T, ParseError>,
+) -> Result<Option<T>, ApiError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => parse(text).map(Some).map_err(|e| ApiError::BadQuery {
+            parameter,
+            message: e.to_string(),
+        }),
     }
 }
 

@@ -7,6 +7,7 @@ mod fetcher;
 mod media_engine;
 mod prompts;
 mod serve;
+mod simulate;
 mod sip_driver;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,8 @@ struct Cli {
 enum Command {
     /// Run the server: SIP, RTP, the HTTP APIs and the demo app.
     Serve(config::ServeArgs),
+    /// Run an app against a virtual caller on virtual time, without SIP, and print the timeline.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,8 +59,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::serve(args)),
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::serve(args)).map_err(Into::into),
+        Command::Simulate(args) => runtime
+            .block_on(simulate::simulate(args))
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

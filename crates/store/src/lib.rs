@@ -1,11 +1,15 @@
 //! Persistent state of flexvox: partners and their tokens, endpoints, FlexML accounts, trunk
 //! groups and DIDs, in SQLite (WAL) by default. Each query here is the one place its SQL lives.
 
+mod lists;
 mod models;
 mod phone;
+pub mod query;
 
+pub use lists::{ACCOUNT_FIELDS, DID_FIELDS};
 pub use models::{Account, AccountUpdate, DemoCredentials, Did, DidUpdate, Partner};
 pub use phone::{country_code, format_international, format_national};
+pub use query::ListParams;
 
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -19,6 +23,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The request's filter asks for something the object's fields cannot answer.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(query::CompileError),
+    #[error("invalid order: {0}")]
+    InvalidOrder(query::CompileError),
 }
 
 #[derive(Clone)]
@@ -41,11 +50,12 @@ fn random_secret(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
-const DID_COLUMNS: &str = "d.did_sid, d.phonenumber, d.country_code, d.url, d.method, \
+pub(crate) const DID_COLUMNS: &str = "d.did_sid, d.phonenumber, d.country_code, d.url, d.method, \
     d.status_callback_url, d.status_callback_method, a.account_sid";
-const DID_JOIN: &str = "dids d JOIN trunk_groups t ON t.trunk_group_sid = d.trunk_group_sid \
+pub(crate) const DID_JOIN: &str =
+    "dids d JOIN trunk_groups t ON t.trunk_group_sid = d.trunk_group_sid \
     JOIN accounts a ON a.endpoint_sid = t.endpoint_sid";
-const ACCOUNT_COLUMNS: &str =
+pub(crate) const ACCOUNT_COLUMNS: &str =
     "account_sid, endpoint_sid, name, login, password, url, method, error_handler, date_created";
 
 impl Store {
@@ -218,28 +228,6 @@ impl Store {
         self.account(account_sid).await
     }
 
-    /// The DIDs routed to the account's endpoint, ordered by phone number, and their total.
-    pub async fn dids(
-        &self,
-        account_sid: &str,
-        limit: i64,
-        offset: i64,
-    ) -> Result<(Vec<Did>, i64), StoreError> {
-        let items = sqlx::query_as::<_, Did>(&format!(
-            "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE a.account_sid = ? ORDER BY d.phonenumber LIMIT ? OFFSET ?"
-        ))
-        .bind(account_sid).bind(limit).bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM {DID_JOIN} WHERE a.account_sid = ?"
-        ))
-        .bind(account_sid)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((items, total))
-    }
-
     pub async fn did(&self, account_sid: &str, did_sid: &str) -> Result<Option<Did>, StoreError> {
         Ok(sqlx::query_as::<_, Did>(&format!(
             "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE a.account_sid = ? AND d.did_sid = ?"
@@ -248,6 +236,56 @@ impl Store {
         .bind(did_sid)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Adds a DID routed to the account's endpoint, through the endpoint's first trunk group
+    /// (made if the endpoint has none), with the given settings. `None` if the account does not
+    /// exist; a number that exists already is a database (UNIQUE) error.
+    pub async fn create_did(
+        &self,
+        account_sid: &str,
+        phonenumber: &str,
+        settings: &DidUpdate,
+    ) -> Result<Option<Did>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let endpoint: Option<(String, String)> = sqlx::query_as(
+            "SELECT e.endpoint_sid, e.partner_sid FROM accounts a \
+             JOIN endpoints e ON e.endpoint_sid = a.endpoint_sid WHERE a.account_sid = ?",
+        )
+        .bind(account_sid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((endpoint_sid, partner_sid)) = endpoint else {
+            return Ok(None);
+        };
+        let now = now_timestamp();
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT trunk_group_sid FROM trunk_groups WHERE endpoint_sid = ? \
+             ORDER BY date_created, trunk_group_sid LIMIT 1",
+        )
+        .bind(&endpoint_sid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let trunk_group = match existing {
+            Some(sid) => sid,
+            None => {
+                let sid = new_sid();
+                sqlx::query("INSERT INTO trunk_groups (trunk_group_sid, partner_sid, name, endpoint_sid, date_created) VALUES (?, ?, 'flexml', ?, ?)")
+                    .bind(&sid).bind(&partner_sid).bind(&endpoint_sid).bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                sid
+            }
+        };
+        let did_sid = new_sid();
+        sqlx::query("INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, url, method, status_callback_url, status_callback_method, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(&did_sid).bind(&partner_sid).bind(phonenumber).bind(&trunk_group)
+            .bind(country_code(phonenumber)).bind(&settings.url).bind(&settings.method)
+            .bind(&settings.status_callback_url).bind(&settings.status_callback_method).bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.did(account_sid, &did_sid).await
     }
 
     pub async fn update_did(
@@ -371,7 +409,10 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        let (items, total) = store.dids(&creds.account_sid, 10, 0).await.unwrap();
+        let (items, total) = store
+            .dids(&creds.account_sid, &ListParams::page(10, 0))
+            .await
+            .unwrap();
         assert_eq!((items.len(), total), (1, 1));
         std::fs::remove_dir_all(dir).unwrap();
     }

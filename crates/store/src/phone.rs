@@ -28,6 +28,18 @@ pub fn format_international(number: &str) -> String {
     }
 }
 
+/// `format_national` of `d.phonenumber` in SQL, so DIDs filter and sort by what they show.
+pub(crate) const NATIONAL_SQL: &str = "(CASE WHEN d.phonenumber GLOB \
+    '1[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' THEN '(' || substr(d.phonenumber, 2, 3) \
+    || ') ' || substr(d.phonenumber, 5, 3) || '-' || substr(d.phonenumber, 8, 4) \
+    ELSE d.phonenumber END)";
+
+/// `format_international` of `d.phonenumber` in SQL.
+pub(crate) const INTERNATIONAL_SQL: &str = "(CASE WHEN d.phonenumber GLOB \
+    '1[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' THEN '+1 ' || substr(d.phonenumber, 2, 3) \
+    || '-' || substr(d.phonenumber, 5, 3) || '-' || substr(d.phonenumber, 8, 4) \
+    ELSE '+' || d.phonenumber END)";
+
 fn north_american(number: &str) -> Option<(&str, &str, &str)> {
     let rest = number
         .strip_prefix('1')
@@ -45,5 +57,28 @@ mod tests {
         assert_eq!(format_international("15162065319"), "+1 516-206-5319");
         assert_eq!(country_code("15162065319"), "USA");
         assert_eq!(format_international("442071234567"), "+442071234567");
+    }
+
+    #[tokio::test]
+    async fn the_sql_formats_agree_with_the_rust_ones() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        for number in [
+            "15162065319",
+            "1516206531",
+            "151620653190",
+            "1516206531x",
+            "442071234567",
+            "",
+        ] {
+            let (national, international): (String, String) = sqlx::query_as(&format!(
+                "SELECT {NATIONAL_SQL}, {INTERNATIONAL_SQL} FROM (SELECT ? AS phonenumber) d"
+            ))
+            .bind(number)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(national, format_national(number), "{number}");
+            assert_eq!(international, format_international(number), "{number}");
+        }
     }
 }

@@ -549,7 +549,23 @@ impl Interpreter {
             None => {
                 // The timeout starts once the prompts have played (reference).
                 *prompting = false;
-                *deadline = Some(now + Duration::from_secs(input.spec().timeout_secs as u64));
+                let spec = input.spec();
+                *deadline = Some(now + Duration::from_secs(spec.timeout_secs as u64));
+                let note = format!(
+                    "gather listening: timeout {} s, finish on {}, {}",
+                    spec.timeout_secs,
+                    if spec.finish_on_key.is_empty() {
+                        "no key".to_string()
+                    } else {
+                        format!("{:?}", spec.finish_on_key)
+                    },
+                    match spec.num_digits {
+                        Some(1) => "1 digit".to_string(),
+                        Some(n) => format!("up to {n} digits"),
+                        None => "any number of digits".to_string(),
+                    }
+                );
+                self.timeline(note);
             }
         }
     }
