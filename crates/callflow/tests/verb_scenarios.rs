@@ -316,3 +316,50 @@ fn dtmf_and_play_digits_send_keys_and_a_failed_play_goes_to_error_action() {
     i.handle_input(t0, Input::MediaFailed("404".into()));
     assert_eq!(fetch(&drain(&mut i)).url, "http://app/ivr/oops");
 }
+
+#[test]
+fn recording_status_callback_fires_for_the_listed_events_and_callback_url_always() {
+    let (mut i, t0, _) = running(
+        r#"<Response><Record recordingStatusCallback="/rec" recordingStatusCallbackEvent="completed" callbackUrl="http://other/cb" action="saved"/></Response>"#,
+    );
+    let done = RecordOutcome {
+        status: "completed".into(),
+        sid: "r1".into(),
+        url: "http://s/r1".into(),
+        duration_secs: 3,
+        digits: None,
+    };
+    i.handle_input(t0, Input::RecordDone(done));
+    let out = drain(&mut i);
+    let callbacks: Vec<&FetchRequest> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Callback(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        callbacks.iter().map(|c| c.url.as_str()).collect::<Vec<_>>(),
+        ["http://app/rec", "http://other/cb"]
+    );
+    assert_eq!(param(callbacks[0], "RecordingSid"), Some("r1"));
+    assert_eq!(fetch(&out).url, "http://app/ivr/saved");
+
+    let (mut i, t0, _) = running(
+        r#"<Response><Record recordingStatusCallback="/rec" recordingStatusCallbackEvent="completed"/></Response>"#,
+    );
+    let failed = RecordOutcome {
+        status: "failed".into(),
+        sid: "".into(),
+        url: "".into(),
+        duration_secs: 0,
+        digits: None,
+    };
+    i.handle_input(t0, Input::RecordDone(failed));
+    assert!(
+        !drain(&mut i)
+            .iter()
+            .any(|o| matches!(o, Output::Callback(_))),
+        "failed is not among the events"
+    );
+}

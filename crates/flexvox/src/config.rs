@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Address to advertise in SIP and SDP when listening on 0.0.0.0 [default: detected]
     #[arg(long, env = "FLEXVOX_PUBLIC_IP")]
     pub public_ip: Option<IpAddr>,
+    /// Where the Sms verb's messages are POSTed as JSON {to, from, body, call_sid}.
+    #[arg(long, env = "FLEXVOX_SMS_WEBHOOK")]
+    pub sms_webhook: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +42,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     admin_token: Option<String>,
     public_ip: Option<IpAddr>,
+    sms_webhook: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +53,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub admin_token: Option<String>,
     pub public_ip: Option<IpAddr>,
+    pub sms_webhook: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +120,7 @@ impl Config {
                 .unwrap_or_else(|| "data".into()),
             admin_token: args.admin_token.or(file.admin_token),
             public_ip: args.public_ip.or(file.public_ip),
+            sms_webhook: args.sms_webhook.or(file.sms_webhook),
         })
     }
 

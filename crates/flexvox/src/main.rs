@@ -21,6 +21,8 @@ pub struct CallContext {
     pub prompts: prompts::Prompts,
     pub http: reqwest::Client,
     pub advertised_ip: IpAddr,
+    /// Where Sms messages go; without one they are only logged.
+    pub sms_webhook: Option<String>,
 }
 
 #[derive(Parser)]

@@ -78,6 +78,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let prompts = Prompts::new(&config.data_dir.join("cache"), http.clone())?;
     let media = MediaEngine::start(config.sip_listen.ip(), config.rtp_ports);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sms_webhook = config.sms_webhook.clone();
     let ctx = Arc::new(CallContext {
         store: store.clone(),
         sip: sip_tx,
@@ -85,6 +86,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         prompts,
         http,
         advertised_ip,
+        sms_webhook,
     });
     let ua = UserAgent::new(UaConfig {
         local_addr: SocketAddr::new(advertised_ip, sip_port),

@@ -49,6 +49,7 @@ enum Waiting {
     Record {
         action: Option<Action>,
         finish_keys: Option<String>,
+        notify: RecordingNotify,
     },
     Amd {
         action: Option<Action>,
@@ -72,7 +73,37 @@ pub struct Interpreter {
     fetches_without_media: u32,
     handling_error: bool,
     storage: Vec<(String, String)>,
+    background_recording: Option<RecordingNotify>,
     outputs: VecDeque<Output>,
+}
+
+/// Who hears about a finished recording: recordingStatusCallback for the listed events, and
+/// callbackUrl always.
+#[derive(Debug, Clone)]
+struct RecordingNotify {
+    status_callback: Option<Action>,
+    events: String,
+    callback_url: Option<String>,
+}
+
+impl RecordingNotify {
+    fn of(record: &crate::model::Record) -> Self {
+        RecordingNotify {
+            status_callback: record.recording_status_callback.clone(),
+            events: record.recording_status_callback_event.clone(),
+            callback_url: record.callback_url.clone(),
+        }
+    }
+
+    fn targets(&self, status: &str) -> Vec<Action> {
+        let wanted = self.events.split(',').any(|e| e.trim() == status);
+        let status_callback = self.status_callback.clone().filter(|_| wanted);
+        let callback = self.callback_url.clone().map(|url| Action {
+            url,
+            method: HttpMethod::Post,
+        });
+        status_callback.into_iter().chain(callback).collect()
+    }
 }
 
 /// SIP status for a Reject reason (the reference's table).
@@ -120,6 +151,7 @@ impl Interpreter {
             fetches_without_media: 0,
             handling_error: false,
             storage: Vec::new(),
+            background_recording: None,
             outputs: VecDeque::new(),
         }
     }
@@ -437,14 +469,17 @@ impl Interpreter {
                 let background = record.record_session;
                 let action = record.action.clone();
                 let finish_keys = record.finish_on_key.clone();
+                let notify = RecordingNotify::of(&record);
                 self.outputs.push_back(Output::Record(record));
                 if background {
                     // recordSession records the whole call in the background: carry on.
+                    self.background_recording = Some(notify);
                     return self.next_verb(now);
                 }
                 self.waiting = Waiting::Record {
                     action,
                     finish_keys,
+                    notify,
                 };
             }
             Verb::Amd(amd) => {
@@ -758,33 +793,51 @@ impl Interpreter {
     }
 
     fn on_record_done(&mut self, now: Instant, outcome: RecordOutcome) {
-        let Waiting::Record { action, .. } = std::mem::replace(&mut self.waiting, Waiting::Nothing)
-        else {
-            // A background (recordSession) recording finished: nothing waits for it.
-            return self.timeline(format!(
-                "background recording {}: {}",
-                outcome.status, outcome.url
-            ));
+        let foreground = match std::mem::replace(&mut self.waiting, Waiting::Nothing) {
+            Waiting::Record { action, notify, .. } => Some((action, notify)),
+            other => {
+                self.waiting = other;
+                None
+            }
         };
         self.timeline(format!(
             "recording {} ({} s)",
             outcome.status, outcome.duration_secs
         ));
-        if outcome.status == "absent" {
-            // No audio (or nothing left after trimming): the action is skipped (reference).
-            return self.next_verb(now);
-        }
+        let absent = outcome.status == "absent";
         let mut params = vec![
             (
                 "RecordingDuration".into(),
                 outcome.duration_secs.to_string(),
             ),
             ("RecordingSid".into(), outcome.sid),
-            ("RecordingStatus".into(), outcome.status),
+            ("RecordingStatus".into(), outcome.status.clone()),
             ("RecordingUrl".into(), outcome.url),
         ];
         if let Some(key) = outcome.digits {
             params.push(("Digits".into(), key));
+        }
+        let notify = match &foreground {
+            Some((_, notify)) => Some(notify.clone()),
+            None => self.background_recording.take(),
+        };
+        if let Some(notify) = notify {
+            for target in notify.targets(&outcome.status) {
+                let url = self.resolve(&target.url);
+                let req = FetchRequest {
+                    url,
+                    method: target.method,
+                    params: self.request_params(params.clone()),
+                };
+                self.outputs.push_back(Output::Callback(req));
+            }
+        }
+        let Some((action, _)) = foreground else {
+            return;
+        };
+        if absent {
+            // No audio (or nothing left after trimming): the action is skipped (reference).
+            return self.next_verb(now);
         }
         self.continue_or_fetch(now, action, params);
     }

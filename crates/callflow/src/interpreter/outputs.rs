@@ -143,6 +143,8 @@ pub enum Output {
         call_info: Option<String>,
     },
     Hangup,
+    /// A notification whose answer is not used (recordingStatusCallback, callbackUrl).
+    Callback(FetchRequest),
     /// Something for the call's timeline (document fetched, warning, app error).
     Timeline(String),
     /// The call is over; send the status callback if there is one.

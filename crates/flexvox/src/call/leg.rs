@@ -300,7 +300,26 @@ impl Leg {
                 None
             }
             Output::Sms { to, from, body } => {
-                tracing::info!(call_sid = %self.call_sid, %to, %from, %body, "SMS requested, but no SMS webhook is configured");
+                tracing::info!(call_sid = %self.call_sid, %to, %from, %body, "SMS");
+                match ctx.sms_webhook.clone() {
+                    Some(url) => {
+                        let params = vec![
+                            ("to".to_string(), to),
+                            ("from".to_string(), from),
+                            ("body".to_string(), body),
+                            ("call_sid".to_string(), self.call_sid.clone()),
+                        ];
+                        let req = callflow::FetchRequest {
+                            url,
+                            method: callflow::HttpMethod::Post,
+                            params,
+                        };
+                        tokio::spawn(fetcher::send_status_callback(ctx.http.clone(), req));
+                    }
+                    None => {
+                        tracing::info!(call_sid = %self.call_sid, "no SMS webhook is configured (--sms-webhook): the message is only logged")
+                    }
+                }
                 None
             }
             Output::Reject {
@@ -315,6 +334,10 @@ impl Leg {
             }
             Output::Hangup => {
                 let _ = ctx.sip.send(SipCommand::Hangup(self.call));
+                None
+            }
+            Output::Callback(req) => {
+                tokio::spawn(fetcher::send_status_callback(ctx.http.clone(), req));
                 None
             }
             Output::Timeline(entry) => {

@@ -451,6 +451,11 @@ impl Sim {
                 );
             }
             Output::Hangup => self.note("hangup", "flexvox hangs up"),
+            Output::Callback(req) => {
+                self.timeline
+                    .request(t, "callback", req.method.as_str(), &req.url, &req.params);
+                fetcher::send_status_callback(self.http.clone(), req).await;
+            }
             Output::Timeline(entry) => {
                 let kind = if entry.starts_with("app error") {
                     "error"
