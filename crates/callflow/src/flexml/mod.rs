@@ -1,8 +1,12 @@
-//! FlexML (XML) into the instruction model. The input is untrusted: no DTD, bounded size and
-//! node count, and every invalid value is reported with its verb, attribute and line.
+//! FlexML (XML) into the instruction model, and back. The input is untrusted: no DTD, bounded
+//! size and node count, and every invalid value is reported with its verb, attribute and line.
+//! [`print`] writes a model back as FlexML that parses to the same verbs.
 
 mod attrs;
+mod print;
 mod verbs;
+
+pub use print::print;
 
 use crate::model::Document;
 use roxmltree::ParsingOptions;

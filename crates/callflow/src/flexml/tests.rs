@@ -138,6 +138,16 @@ fn dial_numbers_headers_and_simultaneous_ring() {
     assert_eq!(d.numbers[1].target, "sip:bob@example.com");
     assert!(err("<Response><Dial>call me</Dial></Response>")
         .contains("neither a phone number nor a sip: URI"));
+    // A lone `+` is no number (it used to be accepted as an empty target).
+    assert!(err("<Response><Dial>+</Dial></Response>").contains("neither a phone number"));
+    assert!(
+        err("<Response><Dial><Number> + ?X-A=1</Number></Dial></Response>")
+            .contains("neither a phone number")
+    );
+    let Verb::Dial(d) = &verbs("<Response><Dial>+15162065340</Dial></Response>")[0] else {
+        panic!()
+    };
+    assert_eq!(d.numbers[0].target, "15162065340");
     assert!(
         err("<Response><Dial><Number>1?Y=2</Number></Dial></Response>")
             .contains("not an X- header")

@@ -309,11 +309,9 @@ fn gather(e: &Element, warnings: &mut Vec<String>) -> Result<Verb> {
 fn dial_number(e: &Element, raw: &str, send_digits: String) -> Result<DialNumber> {
     let (target, query) = raw.split_once('?').unwrap_or((raw, ""));
     let target = target.trim().to_string();
-    let is_number = !target.is_empty()
-        && target
-            .trim_start_matches('+')
-            .chars()
-            .all(|c| c.is_ascii_digit());
+    // Digits after the `+`: a lone `+` is no number (it used to give an empty target).
+    let digits = target.trim_start_matches('+');
+    let is_number = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
     let is_uri = target.starts_with("sip:") || target.starts_with("sips:");
     if !is_number && !is_uri {
         return Err(e.content_error(&format!(
