@@ -4,6 +4,7 @@
 //! Everything here is sans-IO: the engine in the `flexvox` binary owns the sockets and the
 //! clock, and calls `MediaSession::tick` once per frame.
 
+pub mod dtmf;
 pub mod g711;
 pub mod resample;
 pub mod rtp;

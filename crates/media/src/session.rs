@@ -1,10 +1,16 @@
 //! One call's media, sans-IO: a queue of prompts played out one 20 ms RTP packet per `tick`,
-//! and the receive side's counters. The engine calls `tick` on its frame clock and sends
-//! whatever bytes it returns.
+//! DTMF sent and received (as RFC 4733 events or in-band tones), and the receive side's
+//! counters. The engine calls `tick` on its frame clock and sends whatever bytes it returns.
 
+mod dialer;
+mod listener;
+
+use crate::dtmf::{DialError, DialTiming, DtmfEvent};
 use crate::g711;
 use crate::rtp::RtpPacket;
 use crate::FRAME_SAMPLES;
+use dialer::{DialOutput, Dialer};
+use listener::Listener;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -66,6 +72,24 @@ impl Prompt {
 pub enum MediaEvent {
     /// Every repetition of the prompt has been sent.
     PromptFinished(PromptId),
+    /// The far end pressed a key: reported once, as early as it is certain (on the first
+    /// telephone-event packet, or 40-45 ms into an in-band tone), so barge-in can act on it.
+    DigitStarted(char),
+    /// The key was released; follows its `DigitStarted` exactly once.
+    DigitEnded { digit: char, duration_ms: u32 },
+    /// A dial string from `send_digits` has been sent in full.
+    DigitsSent,
+}
+
+impl From<DtmfEvent> for MediaEvent {
+    fn from(e: DtmfEvent) -> Self {
+        match e {
+            DtmfEvent::DigitStarted(d) => MediaEvent::DigitStarted(d),
+            DtmfEvent::DigitEnded { digit, duration_ms } => {
+                MediaEvent::DigitEnded { digit, duration_ms }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -88,6 +112,8 @@ pub struct Stats {
 pub struct MediaSession {
     encoding: Encoding,
     payload_type: u8,
+    /// The telephone-event payload type both sides agreed on, if any.
+    telephone_event: Option<u8>,
     ssrc: u32,
     sequence: u16,
     timestamp: u32,
@@ -100,6 +126,8 @@ pub struct MediaSession {
     payload: Vec<u8>,
     packet: Vec<u8>,
     stats: Stats,
+    dialer: Dialer,
+    listener: Listener,
 }
 
 impl MediaSession {
@@ -115,6 +143,7 @@ impl MediaSession {
         MediaSession {
             encoding,
             payload_type,
+            telephone_event: None,
             ssrc,
             sequence: first_sequence,
             timestamp: first_timestamp,
@@ -127,7 +156,34 @@ impl MediaSession {
             payload: Vec::with_capacity(FRAME_SAMPLES),
             packet: Vec::with_capacity(12 + FRAME_SAMPLES),
             stats: Stats::default(),
+            dialer: Dialer::default(),
+            listener: Listener::default(),
         }
+    }
+
+    /// Sets the telephone-event (RFC 4733) payload type from the SDP answer, or `None` when
+    /// the far end did not offer it. With it, digits travel as events both ways; without it,
+    /// they are tones in the audio. A press being received is forgotten.
+    pub fn set_telephone_event(&mut self, payload_type: Option<u8>) {
+        if self.telephone_event != payload_type {
+            self.telephone_event = payload_type;
+            self.listener.reset();
+        }
+    }
+
+    /// Queues keys to send (0-9, *, #, A-D; `,` waits half a second) with 100 ms tones and
+    /// 100 ms gaps; `MediaEvent::DigitsSent` follows once they are all out.
+    pub fn send_digits(&mut self, digits: &str) -> Result<(), DialError> {
+        self.send_digits_with(digits, DialTiming::default())
+    }
+
+    pub fn send_digits_with(&mut self, digits: &str, timing: DialTiming) -> Result<(), DialError> {
+        self.dialer.push(digits, timing)
+    }
+
+    /// Whether keys are still queued or being sent.
+    pub fn is_sending_digits(&self) -> bool {
+        !self.dialer.is_idle()
     }
 
     pub fn play(&mut self, prompt: Prompt) {
@@ -159,9 +215,65 @@ impl MediaSession {
     }
 
     /// Produces the next 20 ms packet. Silence is sent between prompts so the stream stays
-    /// continuous for the far end's jitter buffer and for NAT bindings.
+    /// continuous for the far end's jitter buffer and for NAT bindings. While keys are being
+    /// sent, their packets or tones take the place of the prompt, which plays on unheard so
+    /// that it stays in time.
     pub fn tick(&mut self) -> &[u8] {
         let talking = self.fill_frame();
+        let events = &mut self.events;
+        let dial = self.dialer.tick(
+            self.telephone_event.is_some(),
+            self.timestamp,
+            &mut self.frame,
+            || events.push_back(MediaEvent::DigitsSent),
+        );
+        // Keys being sent as events when a re-negotiation took telephone-events away are
+        // dropped: there is no payload type left to send them with.
+        let event = match (dial, self.telephone_event) {
+            (DialOutput::Event(event), Some(pt)) => Some((event, pt)),
+            _ => None,
+        };
+        let (sent_prompt, sound) = match dial {
+            DialOutput::Idle | DialOutput::Gap => (talking, talking),
+            DialOutput::Tone => (false, true),
+            DialOutput::Event(_) if event.is_some() => (false, false),
+            DialOutput::Event(_) => (talking, talking),
+        };
+        let packet = match event {
+            Some((event, payload_type)) => {
+                self.payload.clear();
+                self.payload.extend_from_slice(&event.payload);
+                RtpPacket {
+                    payload_type,
+                    marker: event.marker,
+                    sequence: self.sequence,
+                    timestamp: event.timestamp,
+                    ssrc: self.ssrc,
+                    payload: &self.payload,
+                }
+            }
+            None => {
+                self.encode_frame();
+                RtpPacket {
+                    payload_type: self.payload_type,
+                    marker: sound && !self.was_talking,
+                    sequence: self.sequence,
+                    timestamp: self.timestamp,
+                    ssrc: self.ssrc,
+                    payload: &self.payload,
+                }
+            }
+        };
+        packet.write(&mut self.packet);
+        self.was_talking = sound;
+        self.last_had_audio = sent_prompt;
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.stats.packets_sent += 1;
+        &self.packet
+    }
+
+    fn encode_frame(&mut self) {
         self.payload.clear();
         match self.encoding {
             Encoding::Ulaw => self
@@ -171,21 +283,6 @@ impl MediaSession {
                 .payload
                 .extend(self.frame.iter().map(|s| g711::linear_to_alaw(*s))),
         }
-        let packet = RtpPacket {
-            payload_type: self.payload_type,
-            marker: talking && !self.was_talking,
-            sequence: self.sequence,
-            timestamp: self.timestamp,
-            ssrc: self.ssrc,
-            payload: &self.payload,
-        };
-        packet.write(&mut self.packet);
-        self.was_talking = talking;
-        self.last_had_audio = talking;
-        self.sequence = self.sequence.wrapping_add(1);
-        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
-        self.stats.packets_sent += 1;
-        &self.packet
     }
 
     /// Whether the packet from the last `tick` carried prompt audio rather than silence.
@@ -193,14 +290,28 @@ impl MediaSession {
         self.last_had_audio
     }
 
-    /// Accounts for a datagram from the far end. Decoding and DTMF come with the media issue.
+    /// Takes a datagram from the far end: counts it, and listens for keys in it, which come
+    /// out of `poll_event` as `DigitStarted` and `DigitEnded`.
     pub fn receive(&mut self, data: &[u8]) {
-        match RtpPacket::parse(data) {
-            Ok(_) => {
-                self.stats.packets_received += 1;
-                self.stats.bytes_received += data.len() as u64;
+        let packet = match RtpPacket::parse(data) {
+            Ok(packet) => packet,
+            Err(_) => {
+                self.stats.malformed_received += 1;
+                return;
             }
-            Err(_) => self.stats.malformed_received += 1,
+        };
+        self.stats.packets_received += 1;
+        self.stats.bytes_received += data.len() as u64;
+        let events = &mut self.events;
+        let heard = self.listener.packet(
+            &packet,
+            self.encoding,
+            self.payload_type,
+            self.telephone_event,
+            |e| events.push_back(e.into()),
+        );
+        if heard.is_err() {
+            self.stats.malformed_received += 1;
         }
     }
 
