@@ -12,13 +12,19 @@ use tokio::sync::mpsc::UnboundedSender;
 
 const FRAME: Duration = Duration::from_millis(20);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
     PromptFinished(PromptId),
     /// The first RTP packet of the session left at this instant.
     FirstPacketSent(Instant),
     /// The first packet carrying prompt audio (not silence) left at this instant.
     FirstAudioSent(Instant),
+    /// The caller pressed a key (RFC 4733 or in-band; reported when the press starts).
+    Digit(char),
+    /// Digits queued with `send_digits` have all been sent.
+    DigitsSent,
+    /// Digits could not be queued (not a DTMF string).
+    DigitsRefused(String),
 }
 
 enum Command {
@@ -31,6 +37,7 @@ enum Command {
     },
     Start(u64),
     Play(u64, Prompt),
+    SendDigits(u64, String),
     Stop(u64),
     Remove(u64),
 }
@@ -66,6 +73,14 @@ pub struct MediaEngine {
 pub enum MediaEngineError {
     #[error("no free RTP port in the configured range")]
     NoPort,
+}
+
+/// What was negotiated for a call's stream.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamFormat {
+    pub encoding: Encoding,
+    pub payload_type: u8,
+    pub telephone_event: Option<u8>,
 }
 
 /// An allocated RTP socket, before it joins the engine.
@@ -118,22 +133,24 @@ impl MediaEngine {
         Err(MediaEngineError::NoPort)
     }
 
+    /// Adds a call's stream; with no RFC 4733 payload type negotiated, keys are detected in
+    /// the audio and sent as tones.
     pub fn add(
         &self,
         id: u64,
         rtp: RtpSocket,
         remote: SocketAddr,
-        encoding: Encoding,
-        payload_type: u8,
+        stream: StreamFormat,
         events: UnboundedSender<EngineEvent>,
     ) {
-        let session = MediaSession::new(
-            encoding,
-            payload_type,
+        let mut session = MediaSession::new(
+            stream.encoding,
+            stream.payload_type,
             rand::random(),
             rand::random(),
             rand::random(),
         );
+        session.set_telephone_event(stream.telephone_event);
         let _ = self.commands.send(Command::Add {
             id,
             socket: rtp.socket,
@@ -149,6 +166,13 @@ impl MediaEngine {
 
     pub fn play(&self, id: u64, prompt: Prompt) {
         let _ = self.commands.send(Command::Play(id, prompt));
+    }
+
+    /// Sends DTMF keys (`,` = 0.5 s pause); `EngineEvent::DigitsSent` follows.
+    pub fn send_digits(&self, id: u64, digits: &str) {
+        let _ = self
+            .commands
+            .send(Command::SendDigits(id, digits.to_string()));
     }
 
     /// Drops what the session is playing and has queued (barge-in, stopOnKey).
@@ -181,6 +205,7 @@ fn run(commands: mpsc::Receiver<Command>, ports: Arc<Mutex<PortPool>>) {
                 while let Ok((n, _from)) = slot.socket.recv_from(&mut buf) {
                     slot.session.receive(&buf[..n]);
                 }
+                forward_events(slot);
                 // A session started just before this tick already sent its first frame.
                 if slot.started && slot.last_sent.is_none_or(|t| now >= t + FRAME / 2) {
                     send_frame(slot, now);
@@ -220,8 +245,18 @@ fn send_frame(slot: &mut Slot, now: Instant) {
             .events
             .send(EngineEvent::FirstAudioSent(Instant::now()));
     }
-    while let Some(MediaEvent::PromptFinished(id)) = slot.session.poll_event() {
-        let _ = slot.events.send(EngineEvent::PromptFinished(id));
+    forward_events(slot);
+}
+
+fn forward_events(slot: &mut Slot) {
+    while let Some(event) = slot.session.poll_event() {
+        let forwarded = match event {
+            MediaEvent::PromptFinished(id) => EngineEvent::PromptFinished(id),
+            MediaEvent::DigitStarted(digit) => EngineEvent::Digit(digit),
+            MediaEvent::DigitsSent => EngineEvent::DigitsSent,
+            MediaEvent::DigitEnded { .. } => continue,
+        };
+        let _ = slot.events.send(forwarded);
     }
 }
 
@@ -259,6 +294,13 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
         Command::Play(id, prompt) => {
             if let Some(s) = slots.get_mut(&id) {
                 s.session.play(prompt);
+            }
+        }
+        Command::SendDigits(id, digits) => {
+            if let Some(s) = slots.get_mut(&id) {
+                if let Err(e) = s.session.send_digits(&digits) {
+                    let _ = s.events.send(EngineEvent::DigitsRefused(e.to_string()));
+                }
             }
         }
         Command::Stop(id) => {

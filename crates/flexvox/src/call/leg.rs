@@ -2,7 +2,7 @@
 //! each interpreter output is performed on them.
 
 use crate::fetcher;
-use crate::media_engine::{EngineEvent, RtpSocket};
+use crate::media_engine::{EngineEvent, RtpSocket, StreamFormat};
 use crate::prompts::voice_for;
 use crate::sip_driver::SipCommand;
 use crate::CallContext;
@@ -67,6 +67,7 @@ pub struct Leg {
     answered_at: Option<Instant>,
     acked_at: Option<Instant>,
     first_rtp_at: Option<Instant>,
+    sending_digits: bool,
     call_sid: String,
 }
 
@@ -94,6 +95,7 @@ impl Leg {
             answered_at: None,
             acked_at: None,
             first_rtp_at: None,
+            sending_digits: false,
             call_sid,
         }
     }
@@ -116,6 +118,16 @@ impl Leg {
                 Some(Input::MediaDone)
             }
             EngineEvent::PromptFinished(_) => None,
+            EngineEvent::Digit(key) => Some(Input::Digit(key)),
+            EngineEvent::DigitsSent if self.sending_digits => {
+                self.sending_digits = false;
+                Some(Input::MediaDone)
+            }
+            EngineEvent::DigitsSent => None,
+            EngineEvent::DigitsRefused(why) => {
+                self.sending_digits = false;
+                Some(Input::MediaFailed(why))
+            }
             EngineEvent::FirstPacketSent(at) => {
                 self.first_rtp_at = Some(at);
                 None
@@ -150,21 +162,27 @@ impl Leg {
             rtp.port,
             rand::random::<u32>() as u64,
         );
-        let encoding = match self.negotiated.codec {
-            Codec::Pcmu => Encoding::Ulaw,
-            Codec::Pcma => Encoding::Alaw,
+        let stream = StreamFormat {
+            encoding: match self.negotiated.codec {
+                Codec::Pcmu => Encoding::Ulaw,
+                Codec::Pcma => Encoding::Alaw,
+            },
+            payload_type: self.negotiated.codec.payload_type(),
+            telephone_event: self.negotiated.telephone_event,
         };
-        let pt = self.negotiated.codec.payload_type();
-        self.ctx.media.add(
-            self.media_id,
-            rtp,
-            self.remote_media,
-            encoding,
-            pt,
-            self.media_events.clone(),
-        );
+        let events = self.media_events.clone();
+        self.ctx
+            .media
+            .add(self.media_id, rtp, self.remote_media, stream, events);
         self.local_sdp = Some(answer.clone());
         Some(answer)
+    }
+
+    /// Queues DTMF on the caller's stream; the interpreter hears MediaDone once it is all sent.
+    fn send_digits(&mut self, digits: &str) -> Option<Pending> {
+        self.sending_digits = true;
+        self.ctx.media.send_digits(self.media_id, digits);
+        None
     }
 
     fn fresh_prompt_id(&mut self) -> PromptId {
@@ -239,9 +257,7 @@ impl Leg {
                 PlaySource::File(_) => Some(unavailable(
                     "playing files from storage is not available yet",
                 )),
-                PlaySource::Digits(_) => {
-                    Some(unavailable("sending DTMF is not available on calls yet"))
-                }
+                PlaySource::Digits(digits) => self.send_digits(&digits),
             },
             Output::Silence { millis } => {
                 let id = self.fresh_prompt_id();
@@ -261,9 +277,7 @@ impl Leg {
                 ctx.media.stop(self.media_id);
                 None
             }
-            Output::SendDigits { .. } => {
-                Some(unavailable("sending DTMF is not available on calls yet"))
-            }
+            Output::SendDigits { digits } => self.send_digits(&digits),
             Output::Dial(_) => {
                 tracing::info!(call_sid = %self.call_sid, "Dial is not available on calls yet: reported as failed");
                 Some(ready(Input::DialDone(DialOutcome {

@@ -174,13 +174,39 @@ pub fn instantiate_scenario(server: &Server, name: &str, replace: &[(&str, &str)
 
 /// The caller's media socket: records the RTP flexvox sends (arrival, sequence, payload) and
 /// answers each packet with a PCMU silence packet, until the stream stops for a second.
-/// RTP packets as the caller received them: (arrival, sequence number, payload).
-pub type RtpLog = Vec<(Instant, u16, Vec<u8>)>;
+/// RTP packets as the caller received them: (arrival, sequence number, payload, payload type).
+pub type RtpLog = Vec<(Instant, u16, Vec<u8>, u8)>;
 
 pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<RtpLog>) {
+    start_rtp_caller_pressing("", Duration::ZERO)
+}
+
+/// Like `start_rtp_caller`, and presses `keys` (RFC 4733, payload type 101, 100 ms each with
+/// 100 ms between) starting `after` the first packet from flexvox arrives.
+pub fn start_rtp_caller_pressing(
+    keys: &str,
+    after: Duration,
+) -> (u16, std::thread::JoinHandle<RtpLog>) {
     use media::rtp::RtpPacket;
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = rtp.local_addr().unwrap().port();
+    // One entry per 20 ms packet we send: Some((event, end, duration)) for telephone-event.
+    let mut plan: Vec<Option<(u8, bool, u16)>> = Vec::new();
+    for key in keys.chars() {
+        let event = match key {
+            '0'..='9' => key as u8 - b'0',
+            '*' => 10,
+            '#' => 11,
+            _ => panic!("not a key: {key}"),
+        };
+        for n in 1..=5u16 {
+            plan.push(Some((event, false, n * 160)));
+        }
+        for _ in 0..3 {
+            plan.push(Some((event, true, 800)));
+        }
+        plan.extend(std::iter::repeat_n(None, 5));
+    }
     let handle = std::thread::spawn(move || {
         rtp.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
@@ -188,25 +214,64 @@ pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<RtpLog>) {
         let mut buf = [0u8; 2048];
         let deadline = Instant::now() + Duration::from_secs(25);
         let mut idle_since = Instant::now();
+        let mut first_at: Option<Instant> = None;
         let mut seq = 0u16;
+        let mut plan = plan.into_iter();
+        let mut event_ts = 0u32;
         while Instant::now() < deadline {
             match rtp.recv_from(&mut buf) {
                 Ok((n, from)) => {
                     idle_since = Instant::now();
+                    let first = *first_at.get_or_insert_with(Instant::now);
                     if let Ok(p) = RtpPacket::parse(&buf[..n]) {
-                        packets.push((Instant::now(), p.sequence, p.payload.to_vec()));
+                        packets.push((
+                            Instant::now(),
+                            p.sequence,
+                            p.payload.to_vec(),
+                            p.payload_type,
+                        ));
                     }
-                    let silence = [0xFFu8; 160];
+                    let ts = seq as u32 * 160;
+                    let step = if first.elapsed() >= after {
+                        plan.next().flatten()
+                    } else {
+                        None
+                    };
                     let mut out = Vec::new();
-                    RtpPacket {
-                        payload_type: 0,
-                        marker: seq == 0,
-                        sequence: seq,
-                        timestamp: seq as u32 * 160,
-                        ssrc: 7,
-                        payload: &silence,
+                    match step {
+                        Some((event, end, duration)) => {
+                            if duration == 160 && !end {
+                                event_ts = ts;
+                            }
+                            let payload = [
+                                event,
+                                if end { 0x80 | 10 } else { 10 },
+                                (duration >> 8) as u8,
+                                duration as u8,
+                            ];
+                            let pkt = RtpPacket {
+                                payload_type: 101,
+                                marker: duration == 160 && !end,
+                                sequence: seq,
+                                timestamp: event_ts,
+                                ssrc: 7,
+                                payload: &payload,
+                            };
+                            pkt.write(&mut out);
+                        }
+                        None => {
+                            let silence = [0xFFu8; 160];
+                            RtpPacket {
+                                payload_type: 0,
+                                marker: seq == 0,
+                                sequence: seq,
+                                timestamp: ts,
+                                ssrc: 7,
+                                payload: &silence,
+                            }
+                            .write(&mut out);
+                        }
                     }
-                    .write(&mut out);
                     seq = seq.wrapping_add(1);
                     let _ = rtp.send_to(&out, from);
                 }
@@ -225,7 +290,8 @@ pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<RtpLog>) {
 pub fn frame_levels_ulaw(packets: &RtpLog) -> Vec<f64> {
     let samples: Vec<i16> = packets
         .iter()
-        .flat_map(|(_, _, p)| p.iter().map(|b| media::g711::ulaw_to_linear(*b)))
+        .filter(|(_, _, _, pt)| *pt == 0)
+        .flat_map(|(_, _, p, _)| p.iter().map(|b| media::g711::ulaw_to_linear(*b)))
         .collect();
     frame_levels(&samples)
 }

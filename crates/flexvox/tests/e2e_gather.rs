@@ -1,0 +1,141 @@
+//! Gather on a real SIP call: the caller presses a key (RFC 4733) during the prompt, the prompt
+//! stops, and the app's action receives the digit.
+
+mod common;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use common::{run_sipp_uac, Server};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Seen = Arc<Mutex<Vec<(String, Value)>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_pressed_during_the_prompt_reaches_the_gather_action() {
+    let seen: Seen = Arc::default();
+    let app = Router::new()
+        .route(
+            "/ivr",
+            post(|State(s): State<Seen>, Json(b): Json<Value>| async move {
+                s.lock().unwrap().push(("/ivr".into(), b));
+                r#"<Response><Gather numDigits="1" timeout="5" action="/choice"><Say>Welcome to the test line. Please press a key now, or wait for the end of this rather long prompt.</Say></Gather><Say>No key.</Say></Response>"#
+            }),
+        )
+        .route(
+            "/choice",
+            post(|State(s): State<Seen>, Json(b): Json<Value>| async move {
+                s.lock().unwrap().push(("/choice".into(), b));
+                "<Response><Say>Thank you.</Say><Hangup/></Response>"
+            }),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let server = Server::start("gather");
+    let (login, password) = server.login();
+    let did_sid = server.credentials["demo_did"]["did_sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resp = reqwest::Client::new()
+        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
+        .basic_auth(&login, Some(&password))
+        .json(&serde_json::json!({ "url": format!("http://{addr}/ivr") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let (rtp_port, recorder) = common::start_rtp_caller_pressing("7", Duration::from_millis(1500));
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_hello.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
+
+    let seen = seen.lock().unwrap().clone();
+    let choice = seen
+        .iter()
+        .find(|(p, _)| p == "/choice")
+        .unwrap_or_else(|| panic!("no /choice request: {seen:?}\n{}", server.log_text()));
+    assert_eq!(choice.1["Digits"], "7");
+    // Barge-in: the long prompt (over 5 s) was cut short, so the call was short.
+    let spread = packets.last().unwrap().0 - packets[0].0;
+    assert!(
+        spread < Duration::from_secs(5),
+        "the prompt was not interrupted: the call lasted {spread:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dtmf_verb_sends_rfc4733_events_to_the_caller() {
+    let app = Router::new().route(
+        "/dtmf",
+        post(|| async { "<Response><Dtmf>1,9#</Dtmf><Hangup/></Response>" }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = Server::start("dtmf");
+    let (login, password) = server.login();
+    let did_sid = server.credentials["demo_did"]["did_sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    reqwest::Client::new()
+        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
+        .basic_auth(&login, Some(&password))
+        .json(&serde_json::json!({ "url": format!("http://{addr}/dtmf") }))
+        .send()
+        .await
+        .unwrap();
+    let (rtp_port, recorder) = common::start_rtp_caller();
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_hello.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
+    // Decode the telephone-event packets back into key presses (one per event timestamp).
+    let mut keys = String::new();
+    let mut last_end: Option<(u8, u16)> = None;
+    let mut comma_gap = Duration::ZERO;
+    let mut prev_end_at = None;
+    for (at, _, payload, pt) in &packets {
+        if *pt != 101 || payload.len() < 4 {
+            continue;
+        }
+        let (event, end) = (payload[0], payload[1] & 0x80 != 0);
+        if end && last_end.map(|(e, _)| e) != Some(event) {
+            keys.push(b"0123456789*#"[event as usize] as char);
+            if let Some(prev) = prev_end_at {
+                comma_gap = comma_gap.max(*at - prev);
+            }
+            prev_end_at = Some(*at);
+        }
+        last_end = if end { Some((event, 0)) } else { None };
+    }
+    assert_eq!(keys, "19#");
+    assert!(
+        comma_gap >= Duration::from_millis(550),
+        "the comma must pause 0.5 s: largest gap {comma_gap:?}"
+    );
+}
