@@ -254,29 +254,25 @@ impl Sim {
         if !listening || self.script_paused || (!newly && self.queue.iter().any(|_| true)) {
             return;
         }
-        while let Some(step) = self.script.front().cloned() {
-            match step {
-                ScriptStep::Wait(secs) => {
-                    self.script.pop_front();
-                    self.script_paused = true;
-                    self.schedule(Duration::from_secs_f64(secs), Event::ScriptResume);
-                    return;
-                }
-                ScriptStep::Press(keys) => {
-                    self.script.pop_front();
-                    for (i, k) in keys.chars().enumerate() {
-                        self.schedule(KEY_GAP * (i as u32 + 1), Event::Key(k));
-                    }
-                    return;
-                }
-                ScriptStep::Hangup => {
-                    self.script.pop_front();
-                    self.schedule(Duration::ZERO, Event::Input(Input::RemoteHangup));
-                    return;
-                }
-                // Steps for other verbs wait for those verbs.
-                _ => return,
+        // One step at a time: the next is taken when the call listens again or a wait ends.
+        match self.script.front().cloned() {
+            Some(ScriptStep::Wait(secs)) => {
+                self.script.pop_front();
+                self.script_paused = true;
+                self.schedule(Duration::from_secs_f64(secs), Event::ScriptResume);
             }
+            Some(ScriptStep::Press(keys)) => {
+                self.script.pop_front();
+                for (i, k) in keys.chars().enumerate() {
+                    self.schedule(KEY_GAP * (i as u32 + 1), Event::Key(k));
+                }
+            }
+            Some(ScriptStep::Hangup) => {
+                self.script.pop_front();
+                self.schedule(Duration::ZERO, Event::Input(Input::RemoteHangup));
+            }
+            // Steps for other verbs wait for those verbs.
+            _ => {}
         }
     }
 
