@@ -25,6 +25,17 @@ pub enum ApiError {
     },
     #[error("object validation error")]
     Invalid(Vec<(String, String)>),
+    /// A field naming an object the caller cannot use (another partner's, or none at all);
+    /// the error's `reference_sid` is that SID.
+    #[error("object validation error")]
+    InvalidReference {
+        field: String,
+        message: String,
+        reference_sid: String,
+    },
+    /// A value that must be unique and is taken (a DID's number).
+    #[error("conflict error")]
+    Conflict { field: String, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -39,6 +50,19 @@ impl From<store::StoreError> for ApiError {
                 ApiError::Invalid(vec![("filter".into(), e.to_string())])
             }
             StoreError::InvalidOrder(e) => ApiError::Invalid(vec![("order".into(), e.to_string())]),
+            StoreError::Conflict { field, message } => ApiError::Conflict {
+                field: field.into(),
+                message,
+            },
+            StoreError::UnknownReference { field, sid } => ApiError::InvalidReference {
+                field: field.into(),
+                // `endpoint_sid` → "cannot find endpoint", as the reference's 404 words it.
+                message: format!(
+                    "cannot find {}",
+                    field.trim_end_matches("_sid").replace('_', " ")
+                ),
+                reference_sid: sid,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -52,7 +76,10 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadJson(_) | ApiError::BadQuery { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::InvalidReference { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +100,14 @@ impl IntoResponse for ApiError {
             }
             ApiError::UnsupportedMediaType => {
                 json!([{ "field": null, "message": "the body must be application/json", "reference_sid": null }])
+            }
+            ApiError::InvalidReference {
+                field,
+                message,
+                reference_sid,
+            } => json!([{ "field": field, "message": message, "reference_sid": reference_sid }]),
+            ApiError::Conflict { field, message } => {
+                json!([{ "field": field, "message": message, "reference_sid": null }])
             }
             ApiError::Invalid(fields) => fields
                 .iter()

@@ -2,14 +2,15 @@
 //! own objects: another account's SID answers 404, exactly like a SID that does not exist.
 
 use crate::auth::FlexmlAccount;
-use crate::listing::{envelope, select_fields, ListQuery};
+use crate::listing::{envelope, ListQuery};
+use crate::request::{apply_fields, json_object, selected, FieldQuery};
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use store::{AccountUpdate, DidUpdate};
 
 pub fn routes() -> Router<ApiState> {
@@ -24,63 +25,6 @@ pub fn routes() -> Router<ApiState> {
             "/dids/{did_sid}",
             get(get_did).patch(update_did).put(update_did),
         )
-}
-
-#[derive(serde::Deserialize)]
-struct FieldQuery {
-    include_fields: Option<String>,
-    exclude_fields: Option<String>,
-}
-
-fn selected<T: serde::Serialize>(item: T, q: &FieldQuery) -> Json<Value> {
-    let value = serde_json::to_value(item).unwrap_or(Value::Null);
-    Json(select_fields(
-        value,
-        q.include_fields.as_deref(),
-        q.exclude_fields.as_deref(),
-    ))
-}
-
-/// The request body as a JSON object, or the reference's 415/400 errors.
-fn json_object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
-    if let Some(ct) = headers.get("content-type").and_then(|v| v.to_str().ok()) {
-        if !ct.to_ascii_lowercase().contains("json")
-            && !ct.starts_with("application/x-www-form-urlencoded")
-        {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadJson(
-            "cannot parse json: expected a JSON object".into(),
-        )),
-        Err(e) => Err(ApiError::BadJson(format!("cannot parse json: {e}"))),
-    }
-}
-
-/// Applies the body's fields through `apply`, collecting every field error before failing.
-fn apply_fields(
-    body: Map<String, Value>,
-    read_only: &[&str],
-    mut apply: impl FnMut(&str, Value) -> Result<bool, String>,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (key, value) in body {
-        if read_only.contains(&key.as_str()) {
-            continue;
-        }
-        match apply(&key, value) {
-            Ok(true) => {}
-            Ok(false) => errors.push((key, "field is unknown or cannot be changed".to_string())),
-            Err(message) => errors.push((key, message)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(errors))
-    }
 }
 
 fn optional_url(value: Value) -> Result<Option<String>, String> {

@@ -2,10 +2,12 @@
 //! login/password), the Core API (`/core/v2`, Bearer token), the built-in demo app and health.
 
 mod auth;
+mod core;
 mod demo;
 mod error;
 mod flexml;
 mod listing;
+mod request;
 
 pub use error::ApiError;
 
@@ -21,7 +23,7 @@ pub struct ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .nest("/flexml/v1", flexml::routes())
-        .route("/core/v2/oauth/whoami", get(auth::whoami))
+        .nest("/core/v2", core::routes())
         .route("/demo/hello", get(demo::hello).post(demo::hello))
         .route("/health", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

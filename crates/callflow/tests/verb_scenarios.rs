@@ -153,7 +153,11 @@ fn play_stop_on_key_reports_the_key_url_and_offset_to_the_action() {
     assert_eq!(f.url, "http://app/ivr/done");
     assert_eq!(param(f, "Digits"), Some("9"));
     assert_eq!(param(f, "PlaybackUrl"), Some("http://app/ivr/song.mp3"));
-    assert_eq!(param(f, "PlayOffset"), Some("17"));
+    assert_eq!(
+        param(f, "PlayOffset"),
+        Some("77"),
+        "12 s played + skip 5 + forward 60"
+    );
 }
 
 #[test]

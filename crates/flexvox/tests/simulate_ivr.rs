@@ -38,6 +38,7 @@ async fn ivr_app() -> (String, Seen) {
                     "<Response><Play>/tone.wav</Play><Say>Your message of {} seconds was saved. Goodbye.</Say><Hangup/></Response>",
                     body["RecordingDuration"].as_str().unwrap_or("?")
                 ),
+                "/play" => r##"<Response><Play loop="10" pauseOnKey="5" restartOnKey="7" stopOnKey="#" action="/played">/tone.wav</Play></Response>"##.to_string(),
                 _ => "<Response><Hangup/></Response>".to_string(),
             };
             ([("content-type", "application/xml")], doc)
@@ -48,6 +49,8 @@ async fn ivr_app() -> (String, Seen) {
         .route("/menu", post(record("/menu")))
         .route("/saved", post(record("/saved")))
         .route("/status", post(record("/status")))
+        .route("/play", post(record("/play")))
+        .route("/played", post(record("/played")))
         .route(
             "/get-doc",
             get(|Query(q): Query<HashMap<String, String>>| async move {
@@ -217,4 +220,34 @@ async fn get_apps_receive_query_parameters_and_bad_documents_fail() {
     let (ok, events, _) = tokio::task::block_in_place(|| simulate(&[&format!("{base}/nowhere")]));
     assert!(!ok);
     assert!(events.iter().any(|e| e["kind"] == "error"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_keys_pause_resume_and_stop_with_the_offset_reported() {
+    let (base, seen) = ivr_app().await;
+    let script = std::env::temp_dir().join(format!("flexvox-sim-play-{}", std::process::id()));
+    std::fs::write(
+        &script,
+        "wait 2\npress 5\nwait 3\npress 7\nwait 1\npress #\n",
+    )
+    .unwrap();
+    let url = format!("{base}/play");
+    let (ok, events, stderr) =
+        tokio::task::block_in_place(|| simulate(&[&url, "--script", script.to_str().unwrap()]));
+    assert!(ok, "{stderr}");
+    let texts: Vec<&str> = events.iter().map(|e| e["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.starts_with("pause")), "{texts:?}");
+    assert!(texts.contains(&"resume"), "{texts:?}");
+    let seen = seen.lock().unwrap().clone();
+    let (_, played) = seen
+        .iter()
+        .find(|(p, _)| p == "/played")
+        .expect("the Play action");
+    assert_eq!(played["Digits"], "#");
+    // Played 0–2.2 s, paused until 5.4 s, played until 6.6 s: 3.4 s into the file.
+    assert_eq!(played["PlayOffset"], "3");
+    assert!(played["PlaybackUrl"]
+        .as_str()
+        .unwrap()
+        .ends_with("/tone.wav"));
 }

@@ -1,15 +1,27 @@
 //! Persistent state of flexvox: partners and their tokens, endpoints, FlexML accounts, trunk
-//! groups and DIDs, in SQLite (WAL) by default. Each query here is the one place its SQL lives.
+//! groups, trunks and DIDs, in SQLite (WAL) by default. Each query here is the one place its
+//! SQL lives: the FlexML API's in this file and `lists.rs`, the Core API objects' in
+//! `endpoints.rs`, `trunk_groups.rs`, `trunks.rs` and `dids.rs`.
 
+mod dids;
+mod endpoints;
 mod lists;
 mod models;
+mod partners;
 mod phone;
 pub mod query;
+mod rows;
+mod trunk_groups;
+mod trunks;
 
+pub use dids::{CoreDid, CoreDidFields, CAPABILITIES_ALL, CAPABILITIES_DEFAULT, CORE_DID_FIELDS};
+pub use endpoints::{Endpoint, EndpointFields, EndpointType, ENDPOINT_FIELDS, SYSTEM_PROPERTIES};
 pub use lists::{ACCOUNT_FIELDS, DID_FIELDS};
 pub use models::{Account, AccountUpdate, DemoCredentials, Did, DidUpdate, Partner};
 pub use phone::{country_code, format_international, format_national};
 pub use query::ListParams;
+pub use trunk_groups::{TrunkGroup, TrunkGroupFields, ROUTING_TYPES, TRUNK_GROUP_FIELDS};
+pub use trunks::{Trunk, TrunkFields, TRUNK_FIELDS};
 
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -28,6 +40,15 @@ pub enum StoreError {
     InvalidFilter(query::CompileError),
     #[error("invalid order: {0}")]
     InvalidOrder(query::CompileError),
+    /// A unique value (a DID's number) that another row holds already.
+    #[error("conflict on {field}: {message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
+    /// A reference to an object the caller does not own (or that does not exist).
+    #[error("{field}: no such object {sid}")]
+    UnknownReference { field: &'static str, sid: String },
 }
 
 #[derive(Clone)]

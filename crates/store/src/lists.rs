@@ -1,5 +1,6 @@
-//! The list queries of the FlexML API (`GET /dids`, `GET /accounts`): an owner scope, the
-//! request's filter and order compiled against the object's whitelist, and the page. The
+//! The list queries: an owner scope, the request's filter and order compiled against the
+//! object's whitelist, and the page. The FlexML API's lists (`GET /dids`, `GET /accounts`) are
+//! here; the Core API objects declare their `Source` next to their other queries. The
 //! whitelists name exactly the fields the objects show: the hidden password and internal
 //! columns cannot be filtered on, so a filter cannot probe them.
 
@@ -10,7 +11,7 @@ use crate::{Account, Did, Store, StoreError, ACCOUNT_COLUMNS, DID_COLUMNS, DID_J
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::Arguments;
 
-const fn field(name: &'static str, sql: &'static str, kind: FieldKind) -> FieldSpec {
+pub(crate) const fn field(name: &'static str, sql: &'static str, kind: FieldKind) -> FieldSpec {
     FieldSpec { name, sql, kind }
 }
 
@@ -56,15 +57,15 @@ pub const ACCOUNT_FIELDS: &[FieldSpec] = &[
 ];
 
 /// Where one object's list comes from.
-struct Source {
-    columns: &'static str,
-    from: &'static str,
-    /// The column that scopes the list to the caller's account.
-    owner: &'static str,
-    fields: &'static [FieldSpec],
-    default_order: &'static str,
+pub(crate) struct Source {
+    pub(crate) columns: &'static str,
+    pub(crate) from: &'static str,
+    /// The column that scopes the list to the caller (its account, partner or trunk group).
+    pub(crate) owner: &'static str,
+    pub(crate) fields: &'static [FieldSpec],
+    pub(crate) default_order: &'static str,
     /// Appended to every order so equal sort keys still page deterministically.
-    tie_break: &'static str,
+    pub(crate) tie_break: &'static str,
 }
 
 const DIDS: Source = Source {
@@ -105,7 +106,7 @@ impl Store {
         self.list(&ACCOUNTS, account_sid, params).await
     }
 
-    async fn list<T>(
+    pub(crate) async fn list<T>(
         &self,
         source: &Source,
         owner_sid: &str,

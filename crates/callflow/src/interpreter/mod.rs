@@ -4,11 +4,13 @@
 
 mod gather;
 mod outputs;
+mod play_clock;
 
 pub use gather::{GatherInput, KeyOutcome};
 pub use outputs::{
     CallInfo, DialOutcome, ErrorHandler, FetchRequest, Input, Output, PlayControl, RecordOutcome,
 };
+use play_clock::PlayClock;
 
 use crate::flexml;
 use crate::model::{Action, HttpMethod, Play, PlaySource, Prompt, Say, Verb};
@@ -30,7 +32,7 @@ enum Waiting {
     Play {
         play: Box<Play>,
         url: String,
-        started: Instant,
+        clock: PlayClock,
     },
     Gather {
         input: GatherInput,
@@ -169,6 +171,32 @@ impl Interpreter {
         match &self.waiting {
             Waiting::Gather { deadline, .. } => *deadline,
             _ => None,
+        }
+    }
+
+    /// Whether the call is waiting on the caller's keys: a Gather past its prompts, a Play with
+    /// control keys, a Dial with hangupOnStar. Simulated callers press keys then. (A Record
+    /// hears keys too, but its end is the caller's speech, so it is not "waiting on keys".)
+    pub fn listening_for_keys(&self) -> bool {
+        match &self.waiting {
+            Waiting::Gather { deadline, .. } => deadline.is_some(),
+            Waiting::Play { play, .. } => {
+                let k = &play.keys;
+                [
+                    &k.stop,
+                    &k.forward,
+                    &k.rewind,
+                    &k.minor_forward,
+                    &k.minor_rewind,
+                    &k.pause,
+                    &k.restart,
+                    &k.information,
+                ]
+                .iter()
+                .any(|keys| !keys.is_empty())
+            }
+            Waiting::Dial { hangup_on_star, .. } => *hangup_on_star,
+            _ => false,
         }
     }
 
@@ -559,10 +587,11 @@ impl Interpreter {
         if background {
             return self.next_verb(now);
         }
+        let clock = PlayClock::new(now, play.skip_secs);
         self.waiting = Waiting::Play {
             play: Box::new(play),
             url,
-            started: now,
+            clock,
         };
     }
 
@@ -654,12 +683,12 @@ impl Interpreter {
     }
 
     fn finish_play(&mut self, now: Instant, digits: String) {
-        let Waiting::Play { play, url, started } =
+        let Waiting::Play { play, url, clock } =
             std::mem::replace(&mut self.waiting, Waiting::Nothing)
         else {
             return;
         };
-        let offset = now.saturating_duration_since(started).as_secs() + play.skip_secs as u64;
+        let offset = clock.offset_secs(now);
         let params = vec![
             ("Digits".into(), digits),
             ("PlaybackUrl".into(), url),
@@ -694,7 +723,7 @@ impl Interpreter {
                     self.submit_gather(now, action, digits);
                 }
             }
-            Waiting::Play { play, .. } => {
+            Waiting::Play { play, clock, .. } => {
                 let keys = &play.keys;
                 let control = if keys.stop.contains(key) {
                     self.outputs.push_back(Output::StopMedia);
@@ -741,6 +770,7 @@ impl Interpreter {
                 {
                     return; // streaming disables forward and rewind (reference)
                 }
+                clock.apply(now, &control);
                 self.outputs.push_back(Output::PlayControl(control));
             }
             Waiting::Dial {

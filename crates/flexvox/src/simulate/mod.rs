@@ -7,7 +7,7 @@ mod script;
 
 use crate::fetcher;
 use crate::prompts::{voice_for, Prompts};
-use callflow::interpreter::{DialOutcome, RecordOutcome};
+use callflow::interpreter::{DialOutcome, PlayControl, RecordOutcome};
 use callflow::model::PlaySource;
 use callflow::{CallInfo, ErrorHandler, HttpMethod, Input, Interpreter, Output};
 use clap::Args;
@@ -90,10 +90,13 @@ struct Sim {
     queue: BinaryHeap<Reverse<(Instant, u64)>>,
     events: Vec<Option<Event>>,
     script: VecDeque<ScriptStep>,
-    script_paused: bool,
+    /// Keys and waits of the current script step still to come.
+    script_pending: usize,
     media_gen: u64,
     media_pending: bool,
-    was_listening: bool,
+    media_started: Instant,
+    media_end: Option<Instant>,
+    paused_remaining: Option<Duration>,
     timeline: Timeline,
     prompts: Prompts,
     http: reqwest::Client,
@@ -151,10 +154,12 @@ pub async fn simulate(args: SimulateArgs) -> Result<(), SimulateError> {
         queue: BinaryHeap::new(),
         events: Vec::new(),
         script: steps.into(),
-        script_paused: false,
+        script_pending: 0,
         media_gen: 0,
         media_pending: false,
-        was_listening: false,
+        media_started: t0,
+        media_end: None,
+        paused_remaining: None,
         timeline: Timeline::new(args.json),
         prompts,
         http,
@@ -234,6 +239,7 @@ impl Sim {
             }
             Event::MediaDone(_) => {}
             Event::Key(k) => {
+                self.script_pending -= 1;
                 self.note("caller", &format!("presses {k}"));
                 self.interp.handle_input(self.now, Input::Digit(k));
             }
@@ -242,28 +248,26 @@ impl Sim {
                 self.interp.handle_input(self.now, Input::RemoteHangup);
             }
             Event::Input(input) => self.interp.handle_input(self.now, input),
-            Event::ScriptResume => self.script_paused = false,
+            Event::ScriptResume => self.script_pending -= 1,
         }
     }
 
     /// Gives the caller's next steps when the call listens for keys.
     fn feed_script(&mut self) {
-        let listening = self.interp.poll_timeout().is_some();
-        let newly = listening && !self.was_listening;
-        self.was_listening = listening;
-        if !listening || self.script_paused || (!newly && self.queue.iter().any(|_| true)) {
+        // One step at a time: the next only once the previous one's keys or wait are done.
+        if !self.interp.listening_for_keys() || self.script_pending > 0 {
             return;
         }
-        // One step at a time: the next is taken when the call listens again or a wait ends.
         match self.script.front().cloned() {
             Some(ScriptStep::Wait(secs)) => {
                 self.script.pop_front();
-                self.script_paused = true;
+                self.script_pending += 1;
                 self.schedule(Duration::from_secs_f64(secs), Event::ScriptResume);
             }
             Some(ScriptStep::Press(keys)) => {
                 self.script.pop_front();
                 for (i, k) in keys.chars().enumerate() {
+                    self.script_pending += 1;
                     self.schedule(KEY_GAP * (i as u32 + 1), Event::Key(k));
                 }
             }
@@ -290,9 +294,82 @@ impl Sim {
 
     fn media(&mut self, duration: Option<Duration>) {
         self.media_pending = true;
+        self.media_started = self.now;
+        self.media_end = duration.map(|d| self.now + d);
         if let Some(d) = duration {
             let generation = self.media_gen;
             self.schedule(d, Event::MediaDone(generation));
+        }
+    }
+
+    /// Moves the end of the playing media (forward, rewind, pause, resume), cancelling the old.
+    fn reschedule_media(&mut self, end: Option<Instant>) {
+        self.media_gen += 1;
+        self.media_end = end;
+        if let Some(end) = end {
+            let generation = self.media_gen;
+            self.schedule(
+                end.saturating_duration_since(self.now),
+                Event::MediaDone(generation),
+            );
+        }
+    }
+
+    async fn play_control(&mut self, control: PlayControl) {
+        let Some(end) = self
+            .media_end
+            .or(self.paused_remaining.map(|r| self.now + r))
+        else {
+            return self.note("control", &format!("{control:?} with nothing playing"));
+        };
+        match control {
+            PlayControl::Forward { secs, strict } => {
+                let skip = Duration::from_secs(secs as u64);
+                if strict && end.saturating_duration_since(self.now) <= skip {
+                    return self.note(
+                        "control",
+                        &format!("forward {secs}s ignored: past the end (strictForwardControl)"),
+                    );
+                }
+                self.note("control", &format!("forward {secs}s"));
+                self.reschedule_media(Some(
+                    end.checked_sub(skip).unwrap_or(self.now).max(self.now),
+                ));
+            }
+            PlayControl::Rewind { secs } => {
+                let back = Duration::from_secs(secs as u64)
+                    .min(self.now.saturating_duration_since(self.media_started));
+                self.note("control", &format!("rewind {:.0}s", back.as_secs_f64()));
+                self.media_started += back;
+                self.reschedule_media(Some(end + back));
+            }
+            PlayControl::Pause { audio_url } => {
+                if self.paused_remaining.is_none() {
+                    self.paused_remaining = Some(end.saturating_duration_since(self.now));
+                    let hold = audio_url.unwrap_or_else(|| "comfort noise".into());
+                    self.note("control", &format!("pause (the caller hears {hold})"));
+                    self.reschedule_media(None);
+                }
+            }
+            PlayControl::Restart => {
+                if let Some(remaining) = self.paused_remaining.take() {
+                    self.note("control", "resume");
+                    self.reschedule_media(Some(self.now + remaining));
+                }
+            }
+            PlayControl::Information { audio_url } => {
+                let info = self
+                    .prompts
+                    .play(&audio_url)
+                    .await
+                    .map(|s| s.len() as f64 / 8000.0)
+                    .unwrap_or(0.0);
+                self.note(
+                    "control",
+                    &format!("information {audio_url} ({info:.1}s), then playback resumes"),
+                );
+                self.reschedule_media(Some(end + Duration::from_secs_f64(info)));
+            }
         }
     }
 
@@ -342,7 +419,8 @@ impl Sim {
                 loops,
                 loop_pause_secs,
                 background,
-                ..
+                skip_secs,
+                time_limit_secs,
             } => {
                 let (label, result) = match source {
                     PlaySource::Url(url) => (
@@ -367,7 +445,16 @@ impl Sim {
                         };
                         self.note("play", &format!("{label} ({once:.1}s{}{bg})", times(loops)));
                         if !background {
-                            self.media(repeat(once, loops, loop_pause_secs));
+                            // skip shortens the first pass; timeLimit caps the whole playback.
+                            let skipped = Duration::from_secs(skip_secs as u64)
+                                .min(Duration::from_secs_f64(once));
+                            let mut total = repeat(once, loops, loop_pause_secs)
+                                .map(|d| d.saturating_sub(skipped));
+                            if time_limit_secs > 0 {
+                                let limit = Duration::from_secs(time_limit_secs as u64);
+                                total = Some(total.map_or(limit, |t| t.min(limit)));
+                            }
+                            self.media(total);
                         }
                     }
                     Err(e) => self.interp.handle_input(self.now, Input::MediaFailed(e)),
@@ -402,9 +489,11 @@ impl Sim {
             Output::StopMedia => {
                 self.media_gen += 1;
                 self.media_pending = false;
+                self.media_end = None;
+                self.paused_remaining = None;
                 self.note("stop", "the prompt stops (barge-in)");
             }
-            Output::PlayControl(c) => self.note("control", &format!("{c:?}")),
+            Output::PlayControl(c) => self.play_control(c).await,
             Output::Dial(dial) => self.dial(dial),
             Output::EndDial => {
                 self.note("dial", "the caller ends the dialed leg with *");
