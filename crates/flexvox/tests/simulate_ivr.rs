@@ -38,6 +38,7 @@ async fn ivr_app() -> (String, Seen) {
                     "<Response><Play>/tone.wav</Play><Say>Your message of {} seconds was saved. Goodbye.</Say><Hangup/></Response>",
                     body["RecordingDuration"].as_str().unwrap_or("?")
                 ),
+                "/listen" => r#"<Response><Pause noise="true" minNoise="2000" silence="true" minSilence="2500" length="15"/><Hangup/></Response>"#.to_string(),
                 "/play" => r##"<Response><Play loop="10" pauseOnKey="5" restartOnKey="7" stopOnKey="#" action="/played">/tone.wav</Play></Response>"##.to_string(),
                 _ => "<Response><Hangup/></Response>".to_string(),
             };
@@ -50,6 +51,7 @@ async fn ivr_app() -> (String, Seen) {
         .route("/saved", post(record("/saved")))
         .route("/status", post(record("/status")))
         .route("/play", post(record("/play")))
+        .route("/listen", post(record("/listen")))
         .route("/played", post(record("/played")))
         .route(
             "/get-doc",
@@ -250,4 +252,25 @@ async fn play_keys_pause_resume_and_stop_with_the_offset_reported() {
         .as_str()
         .unwrap()
         .ends_with("/tone.wav"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_with_noise_and_silence_detection_follows_the_reference_example() {
+    let (base, _) = ivr_app().await;
+    let script = std::env::temp_dir().join(format!("flexvox-sim-listen-{}", std::process::id()));
+    // The reference: the caller starts talking after 5 s and speaks for 4 s; 2.5 s of silence
+    // then ends the pause, 11.5 s in all.
+    std::fs::write(&script, "wait 5\nspeak 4\n").unwrap();
+    let url = format!("{base}/listen");
+    let (ok, events, stderr) =
+        tokio::task::block_in_place(|| simulate(&[&url, "--script", script.to_str().unwrap()]));
+    assert!(ok, "{stderr}");
+    let hangup = events
+        .iter()
+        .find(|e| e["kind"] == "hangup")
+        .expect("hangup");
+    assert!(
+        (hangup["t"].as_f64().unwrap() - 11.5).abs() < 0.01,
+        "{hangup}"
+    );
 }

@@ -280,6 +280,22 @@ impl Sim {
         }
     }
 
+    /// `[wait W] speak N` at the head of the script, as (silence before, speech) in ms.
+    fn take_speech(&mut self) -> (u64, u64) {
+        let ms = |secs: f64| (secs * 1000.0).round() as u64;
+        match (self.script.front().cloned(), self.script.get(1).cloned()) {
+            (Some(ScriptStep::Wait(w)), Some(ScriptStep::Speak(n))) => {
+                self.script.drain(..2);
+                (ms(w), ms(n))
+            }
+            (Some(ScriptStep::Speak(n)), _) => {
+                self.script.pop_front();
+                (0, ms(n))
+            }
+            _ => (0, 0),
+        }
+    }
+
     /// The next script step if it answers this kind of verb.
     fn take_step(&mut self, matches: impl Fn(&ScriptStep) -> bool) -> Option<ScriptStep> {
         while let Some(ScriptStep::Wait(secs)) = self.script.front().cloned() {
@@ -473,14 +489,25 @@ impl Sim {
                     (true, false) => "silence",
                     _ => "noise",
                 };
+                let (quiet_ms, speech_ms) = self.take_speech();
+                let ends = listen_end_ms(&pause, quiet_ms, speech_ms).min(max_millis);
+                let heard = match speech_ms {
+                    0 => "the caller stays silent".to_string(),
+                    n => format!(
+                        "the caller speaks {:.1}s after {:.1}s",
+                        n as f64 / 1000.0,
+                        quiet_ms as f64 / 1000.0
+                    ),
+                };
                 self.note(
                     "pause",
                     &format!(
-                        "listening for {what}, at most {:.1}s",
-                        max_millis as f64 / 1000.0
+                        "listening for {what}, at most {:.1}s: {heard} → ends at {:.1}s",
+                        max_millis as f64 / 1000.0,
+                        ends as f64 / 1000.0
                     ),
                 );
-                self.media(Some(Duration::from_millis(max_millis)));
+                self.media(Some(Duration::from_millis(ends)));
             }
             Output::SendDigits { digits } => {
                 self.note("dtmf", &format!("sends {digits}"));
@@ -683,6 +710,21 @@ impl Sim {
             Duration::from_secs_f64(ends_after),
             Event::Input(Input::RecordDone(outcome)),
         );
+    }
+}
+
+/// When a Pause with detection ends, given the caller's silence then speech (reference: with
+/// both, it waits for the speech and then for `minSilence` of silence after it).
+fn listen_end_ms(p: &callflow::model::Pause, quiet_ms: u64, speech_ms: u64) -> u64 {
+    let (min_noise, min_silence) = (p.min_noise_ms as u64, p.min_silence_ms as u64);
+    match (p.noise, p.silence) {
+        (true, true) if speech_ms == 0 => u64::MAX,
+        (true, true) => quiet_ms + speech_ms + min_silence,
+        (true, false) if speech_ms >= min_noise => quiet_ms + min_noise,
+        (true, false) => u64::MAX,
+        (false, true) if quiet_ms >= min_silence || speech_ms == 0 => min_silence,
+        (false, true) => quiet_ms + speech_ms + min_silence,
+        (false, false) => u64::MAX,
     }
 }
 
