@@ -77,6 +77,10 @@ pub async fn run(
                 UaEvent::Malformed { from, error } => {
                     tracing::info!(%from, %error, "malformed SIP message")
                 }
+                // Outbound calls (the UAC) are driven by the Dial work still to come.
+                UaEvent::OutboundProgress { .. }
+                | UaEvent::OutboundAnswered { .. }
+                | UaEvent::OutboundFailed { .. } => {}
             }
         }
     }

@@ -3,10 +3,11 @@
 //! events. Nothing here owns a socket, reads a clock or draws random numbers: time comes in as
 //! `Instant` arguments, bytes come in and go out as values, identifiers come from a seed.
 
+pub mod digest;
 pub mod message;
 pub mod sdp;
 pub mod transaction;
 pub mod ua;
 
 pub use message::{Headers, Message, Method, ParseError, Request, Response};
-pub use ua::{CallId, Transmit, UaConfig, UaEvent, UserAgent};
+pub use ua::{CallId, OutboundCall, Transmit, UaConfig, UaEvent, UserAgent};

@@ -7,12 +7,16 @@ use crate::message::{
     self, param, parse, uri_of, uri_user, Headers, Message, Method, Request, Response,
 };
 use crate::transaction::{
-    ClientOutcome, InviteServerEvent, InviteServerState, InviteServerTransaction,
-    NonInviteClientTransaction, NonInviteServerTransaction, Timers,
+    ClientOutcome, InviteClientTransaction, InviteServerEvent, InviteServerState,
+    InviteServerTransaction, NonInviteClientTransaction, NonInviteServerTransaction, Timers,
 };
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
+
+mod outbound;
+
+pub use outbound::{call_status_for, FailReason, OutboundCall};
 
 #[derive(Debug, Clone)]
 pub struct UaConfig {
@@ -72,6 +76,25 @@ pub enum UaEvent {
         call: CallId,
         reason: EndReason,
     },
+    /// A provisional response (other than 100) to an INVITE we sent: 180 ringing, or 183
+    /// with early-media SDP.
+    OutboundProgress {
+        call: CallId,
+        status: u16,
+        sdp: Option<Vec<u8>>,
+    },
+    /// A 2xx to our INVITE; the ACK went out and the dialog is confirmed.
+    OutboundAnswered {
+        call: CallId,
+        sdp: Vec<u8>,
+    },
+    /// Our INVITE ended without a dialog: a final error response (`status`), no response at
+    /// all (Timer B, `status: None`), or our CANCEL. Nothing further is reported for `call`.
+    OutboundFailed {
+        call: CallId,
+        status: Option<u16>,
+        reason: FailReason,
+    },
     /// A datagram we could not use, with why (a 400 was sent when we could address one).
     Malformed {
         from: SocketAddr,
@@ -108,6 +131,8 @@ pub struct UserAgent {
     invite_txs: HashMap<String, (CallId, SocketAddr, InviteServerTransaction)>,
     server_txs: HashMap<(String, String), (SocketAddr, NonInviteServerTransaction)>,
     client_txs: HashMap<String, (CallId, SocketAddr, NonInviteClientTransaction)>,
+    outbound: HashMap<CallId, outbound::Outbound>,
+    invite_client_txs: HashMap<String, (CallId, SocketAddr, InviteClientTransaction)>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<UaEvent>,
 }
@@ -125,6 +150,8 @@ impl UserAgent {
             invite_txs: HashMap::new(),
             server_txs: HashMap::new(),
             client_txs: HashMap::new(),
+            outbound: HashMap::new(),
+            invite_client_txs: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -163,11 +190,19 @@ impl UserAgent {
             .client_txs
             .values()
             .filter_map(|(_, _, t)| t.poll_timeout());
-        invite.chain(server).chain(client).min()
+        let invite_client = self
+            .invite_client_txs
+            .values()
+            .filter_map(|(_, _, t)| t.poll_timeout());
+        invite
+            .chain(server)
+            .chain(client)
+            .chain(invite_client)
+            .min()
     }
 
     pub fn active_calls(&self) -> usize {
-        self.dialogs.len()
+        self.dialogs.len() + self.outbound.len()
     }
 
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
@@ -356,6 +391,7 @@ impl UserAgent {
         let resp = self.response_to(&req, from, 200, "OK");
         self.reply_non_invite(now, from, branch, &req, resp);
         self.end_dialog(call, EndReason::RemoteBye);
+        self.end_outbound(call, EndReason::RemoteBye);
     }
 
     fn on_response(&mut self, now: Instant, resp: Response) {
@@ -366,7 +402,18 @@ impl UserAgent {
             .and_then(|v| param(v, "branch"))
             .unwrap_or("")
             .to_string();
-        if let Some((_, _, tx)) = self.client_txs.get_mut(&branch) {
+        let method = resp.cseq().map(|(_, m)| m).ok();
+        if method == Some(Method::Invite) {
+            self.on_invite_response(now, &branch, resp);
+            self.sweep(now);
+            return;
+        }
+        // A CANCEL shares its INVITE's branch, so its client transaction is keyed apart.
+        let key = match method {
+            Some(Method::Cancel) => outbound::cancel_key(&branch),
+            _ => branch,
+        };
+        if let Some((_, _, tx)) = self.client_txs.get_mut(&key) {
             tx.on_response(resp.status);
         }
         self.sweep(now);
@@ -443,7 +490,8 @@ impl UserAgent {
         match self.dialogs.get(&call).map(|d| d.state) {
             Some(DialogState::Early) => self.reject(now, call, 480, "Temporarily Unavailable"),
             Some(DialogState::Answered | DialogState::Confirmed) => self.send_bye(now, call),
-            _ => {}
+            Some(DialogState::ByeSent) => {}
+            None => self.hangup_outbound(now, call),
         }
     }
 
@@ -643,6 +691,10 @@ impl UserAgent {
         }
         for (branch, call, outcome) in finished {
             self.client_txs.remove(&branch);
+            if self.outbound.contains_key(&call) {
+                self.on_outbound_client_outcome(call, &branch);
+                continue;
+            }
             let timed_out = self.dialogs.get(&call).is_some_and(|d| d.ack_timed_out);
             let reason = if timed_out {
                 EndReason::AckTimeout
@@ -674,6 +726,18 @@ impl UserAgent {
                 tx.handle_timeout(now);
             }
         }
+        let due: Vec<String> = self
+            .invite_client_txs
+            .iter()
+            .filter(|(_, (_, _, tx))| tx.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(b, _)| b.clone())
+            .collect();
+        for branch in due {
+            if let Some((_, _, tx)) = self.invite_client_txs.get_mut(&branch) {
+                tx.handle_timeout(now);
+            }
+            self.flush_invite_client_tx(&branch);
+        }
         self.sweep(now);
     }
 
@@ -685,6 +749,8 @@ impl UserAgent {
         self.invite_txs.retain(|_, (call, _, tx)| {
             tx.state() != InviteServerState::Terminated || dialogs.contains_key(call)
         });
+        self.invite_client_txs
+            .retain(|_, (_, _, tx)| !tx.is_terminated());
     }
 }
 

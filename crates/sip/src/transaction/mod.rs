@@ -7,6 +7,12 @@
 
 use std::time::{Duration, Instant};
 
+mod invite_client;
+
+pub use invite_client::{
+    InviteClientEvent, InviteClientState, InviteClientTransaction, TIMER_D_UDP,
+};
+
 /// Timer base values (RFC 3261 §17.1.1.1, Table 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timers {
