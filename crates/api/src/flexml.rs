@@ -1,4 +1,4 @@
-//! FlexML API v1: Accounts and DIDs (Calls come with the API issue). Each account sees only its
+//! FlexML API v1: Accounts and DIDs here, Calls in `calls.rs`. Each account sees only its
 //! own objects: another account's SID answers 404, exactly like a SID that does not exist.
 
 use crate::auth::FlexmlAccount;
@@ -25,9 +25,17 @@ pub fn routes() -> Router<ApiState> {
             "/dids/{did_sid}",
             get(get_did).patch(update_did).put(update_did),
         )
+        .route("/calls", get(crate::calls::list).post(crate::calls::create))
+        .route(
+            "/calls/{call_sid}",
+            get(crate::calls::get_one)
+                .patch(crate::calls::update)
+                .put(crate::calls::update)
+                .delete(crate::calls::delete),
+        )
 }
 
-fn optional_url(value: Value) -> Result<Option<String>, String> {
+pub(crate) fn optional_url(value: Value) -> Result<Option<String>, String> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) if s.is_empty() => Ok(None),
@@ -36,7 +44,7 @@ fn optional_url(value: Value) -> Result<Option<String>, String> {
     }
 }
 
-fn http_method(value: Value) -> Result<String, String> {
+pub(crate) fn http_method(value: Value) -> Result<String, String> {
     match value.as_str().map(str::to_ascii_uppercase).as_deref() {
         Some(m @ ("GET" | "POST")) => Ok(m.to_string()),
         _ => Err("must be GET or POST".into()),

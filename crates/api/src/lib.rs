@@ -2,6 +2,7 @@
 //! login/password), the Core API (`/core/v2`, Bearer token), the built-in demo app and health.
 
 mod auth;
+mod calls;
 mod core;
 mod demo;
 mod error;

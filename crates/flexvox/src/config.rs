@@ -31,6 +31,12 @@ pub struct ServeArgs {
     /// Where the Sms verb's messages are POSTed as JSON {to, from, body, call_sid}.
     #[arg(long, env = "FLEXVOX_SMS_WEBHOOK")]
     pub sms_webhook: Option<String>,
+    /// The outbound SIP trunk (IP:port) that Dial sends numbers to.
+    #[arg(long, env = "FLEXVOX_TRUNK")]
+    pub trunk: Option<SocketAddr>,
+    /// Digest credentials for the trunk, as user:password.
+    #[arg(long, env = "FLEXVOX_TRUNK_AUTH")]
+    pub trunk_auth: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +49,8 @@ struct FileConfig {
     admin_token: Option<String>,
     public_ip: Option<IpAddr>,
     sms_webhook: Option<String>,
+    trunk: Option<SocketAddr>,
+    trunk_auth: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +62,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     pub public_ip: Option<IpAddr>,
     pub sms_webhook: Option<String>,
+    pub trunk: Option<SocketAddr>,
+    /// (username, password) answering the trunk's digest challenges.
+    pub trunk_credentials: Option<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +132,11 @@ impl Config {
             admin_token: args.admin_token.or(file.admin_token),
             public_ip: args.public_ip.or(file.public_ip),
             sms_webhook: args.sms_webhook.or(file.sms_webhook),
+            trunk: args.trunk.or(file.trunk),
+            trunk_credentials: args.trunk_auth.or(file.trunk_auth).and_then(|a| {
+                a.split_once(':')
+                    .map(|(u, p)| (u.to_string(), p.to_string()))
+            }),
         })
     }
 

@@ -6,6 +6,7 @@ mod config;
 mod fetcher;
 mod media_engine;
 mod prompts;
+mod scheduler;
 mod serve;
 mod simulate;
 mod sip_driver;
@@ -23,6 +24,9 @@ pub struct CallContext {
     pub advertised_ip: IpAddr,
     /// Where Sms messages go; without one they are only logged.
     pub sms_webhook: Option<String>,
+    /// Where Dial sends numbers, and the credentials for its challenges.
+    pub trunk: Option<std::net::SocketAddr>,
+    pub trunk_credentials: Option<(String, String)>,
 }
 
 #[derive(Parser)]

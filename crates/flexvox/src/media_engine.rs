@@ -38,6 +38,8 @@ enum Command {
     Start(u64),
     Play(u64, Prompt),
     SendDigits(u64, String),
+    /// Relay each leg's received audio to the other (None unbridges).
+    Bridge(u64, Option<u64>),
     Stop(u64),
     Remove(u64),
 }
@@ -52,6 +54,8 @@ struct Slot {
     first_audio_sent: bool,
     last_sent: Option<Instant>,
     port: u16,
+    /// The other leg of a bridge: the audio this leg receives is sent on that one.
+    bridged_to: Option<u64>,
 }
 
 /// Hands out RTP ports (even numbers, RTCP on the odd one above) from the configured range.
@@ -175,6 +179,16 @@ impl MediaEngine {
             .send(Command::SendDigits(id, digits.to_string()));
     }
 
+    /// Connects two legs' audio both ways.
+    pub fn bridge(&self, a: u64, b: u64) {
+        let _ = self.commands.send(Command::Bridge(a, Some(b)));
+        let _ = self.commands.send(Command::Bridge(b, Some(a)));
+    }
+
+    pub fn unbridge(&self, a: u64) {
+        let _ = self.commands.send(Command::Bridge(a, None));
+    }
+
     /// Drops what the session is playing and has queued (barge-in, stopOnKey).
     pub fn stop(&self, id: u64) {
         let _ = self.commands.send(Command::Stop(id));
@@ -201,14 +215,27 @@ fn run(commands: mpsc::Receiver<Command>, ports: Arc<Mutex<PortPool>>) {
     loop {
         let now = Instant::now();
         if now >= next_tick {
+            let mut relayed: Vec<(u64, Vec<u8>, Encoding)> = Vec::new();
             for slot in slots.values_mut() {
                 while let Ok((n, _from)) = slot.socket.recv_from(&mut buf) {
                     slot.session.receive(&buf[..n]);
+                    if let Some(peer) = slot.bridged_to {
+                        if let Ok(p) = media::rtp::RtpPacket::parse(&buf[..n]) {
+                            if p.payload_type == slot.session.payload_type() {
+                                relayed.push((peer, p.payload.to_vec(), slot.session.encoding()));
+                            }
+                        }
+                    }
                 }
                 forward_events(slot);
                 // A session started just before this tick already sent its first frame.
                 if slot.started && slot.last_sent.is_none_or(|t| now >= t + FRAME / 2) {
                     send_frame(slot, now);
+                }
+            }
+            for (peer, payload, encoding) in relayed {
+                if let Some(p) = slots.get_mut(&peer) {
+                    p.session.relay(&payload, encoding);
                 }
             }
             next_tick += FRAME;
@@ -282,6 +309,7 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
                     first_audio_sent: false,
                     last_sent: None,
                     port,
+                    bridged_to: None,
                 },
             );
         }
@@ -294,6 +322,11 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
         Command::Play(id, prompt) => {
             if let Some(s) = slots.get_mut(&id) {
                 s.session.play(prompt);
+            }
+        }
+        Command::Bridge(id, peer) => {
+            if let Some(s) = slots.get_mut(&id) {
+                s.bridged_to = peer;
             }
         }
         Command::SendDigits(id, digits) => {

@@ -87,6 +87,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         http,
         advertised_ip,
         sms_webhook,
+        trunk: config.trunk,
+        trunk_credentials: config.trunk_credentials.clone(),
     });
     let ua = UserAgent::new(UaConfig {
         local_addr: SocketAddr::new(advertised_ip, sip_port),
@@ -126,6 +128,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         ip = advertised_ip,
         port = sip_port,
         path = credentials_path.display(),
+    );
+
+    // Outbound calls of the FlexML API. No SIP dialer yet: scheduled calls are only logged
+    // ("would dial …") and recorded done; see docs/calls-api.md.
+    crate::scheduler::spawn(
+        store.clone(),
+        Arc::new(crate::scheduler::LogDialer {
+            store: store.clone(),
+        }),
     );
 
     let app = api::router(api::ApiState { store });

@@ -1,10 +1,11 @@
 //! The SIP socket task: feeds datagrams and timeouts into the sans-IO `UserAgent`, sends what
-//! it emits, starts a call task per INVITE and routes dialog events to it.
+//! it emits, starts a call task per INVITE, routes dialog events to it, and places the
+//! outbound legs that Dial asks for.
 
 use crate::call::{self, CallSignal};
 use crate::CallContext;
-use sip::ua::{EndReason, UaEvent};
-use sip::{CallId, UserAgent};
+use sip::ua::{EndReason, FailReason, UaEvent};
+use sip::{CallId, OutboundCall, UserAgent};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +20,33 @@ pub enum SipCommand {
     /// Status, reason phrase, and the Call-Info text of an intermediary rejection.
     Reject(CallId, u16, String, Option<String>),
     Hangup(CallId),
+    /// Places an outbound leg; its events come back tagged with `key`.
+    Dial {
+        key: u64,
+        call: OutboundCall,
+        events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
+    },
+    /// Cancels a ringing outbound leg or hangs up an answered one.
+    HangupOutbound(u64),
+}
+
+/// What happens to an outbound leg.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundEvent {
+    Progress(u16),
+    Answered(Vec<u8>),
+    /// The INVITE failed: the final status (None: no answer at all) and whether we cancelled it.
+    Failed {
+        status: Option<u16>,
+        cancelled: bool,
+    },
+    /// The answered leg ended (either side's BYE).
+    Ended,
+}
+
+struct Outbound {
+    key: u64,
+    events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
 }
 
 pub async fn run(
@@ -28,6 +56,8 @@ pub async fn run(
     mut commands: mpsc::UnboundedReceiver<SipCommand>,
 ) {
     let mut calls: HashMap<CallId, mpsc::UnboundedSender<CallSignal>> = HashMap::new();
+    let mut outbound: HashMap<CallId, Outbound> = HashMap::new();
+    let mut by_key: HashMap<u64, CallId> = HashMap::new();
     let mut buf = vec![0u8; 65536];
     loop {
         let deadline = ua
@@ -50,6 +80,16 @@ pub async fn run(
                         ua.reject_with(now, c, status, &reason, Some(("Call-Info", quoted)))
                     }
                     SipCommand::Hangup(c) => ua.hangup(now, c),
+                    SipCommand::Dial { key, call, events } => {
+                        let id = ua.place_call(now, call);
+                        by_key.insert(key, id);
+                        outbound.insert(id, Outbound { key, events });
+                    }
+                    SipCommand::HangupOutbound(key) => {
+                        if let Some(id) = by_key.get(&key) {
+                            ua.hangup(now, *id);
+                        }
+                    }
                 }
             }
             _ = tokio::time::sleep_until(deadline.into()) => ua.handle_timeout(Instant::now()),
@@ -71,18 +111,42 @@ pub async fn run(
                     signal(&calls, c, CallSignal::Ended(EndReason::NotAnswered))
                 }
                 UaEvent::Ended { call, reason } => {
+                    if let Some(o) = outbound.remove(&call) {
+                        by_key.remove(&o.key);
+                        let _ = o.events.send((o.key, OutboundEvent::Ended));
+                        continue;
+                    }
                     signal(&calls, call, CallSignal::Ended(reason));
                     calls.remove(&call);
                 }
                 UaEvent::Malformed { from, error } => {
                     tracing::info!(%from, %error, "malformed SIP message")
                 }
-                // Outbound calls (the UAC) are driven by the Dial work still to come.
-                UaEvent::OutboundProgress { .. }
-                | UaEvent::OutboundAnswered { .. }
-                | UaEvent::OutboundFailed { .. } => {}
+                UaEvent::OutboundProgress { call, status, .. } => {
+                    notify(&outbound, call, OutboundEvent::Progress(status))
+                }
+                UaEvent::OutboundAnswered { call, sdp } => {
+                    notify(&outbound, call, OutboundEvent::Answered(sdp))
+                }
+                UaEvent::OutboundFailed {
+                    call,
+                    status,
+                    reason,
+                } => {
+                    let cancelled = reason == FailReason::Cancelled;
+                    notify(&outbound, call, OutboundEvent::Failed { status, cancelled });
+                    if let Some(o) = outbound.remove(&call) {
+                        by_key.remove(&o.key);
+                    }
+                }
             }
         }
+    }
+}
+
+fn notify(outbound: &HashMap<CallId, Outbound>, call: CallId, event: OutboundEvent) {
+    if let Some(o) = outbound.get(&call) {
+        let _ = o.events.send((o.key, event));
     }
 }
 

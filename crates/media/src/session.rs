@@ -128,7 +128,12 @@ pub struct MediaSession {
     stats: Stats,
     dialer: Dialer,
     listener: Listener,
+    /// Payloads from the other leg of a bridge, in this session's encoding, sent as they come.
+    relay: VecDeque<Vec<u8>>,
 }
+
+/// At most this many bridged frames wait to be sent: more would only add delay.
+const MAX_RELAY_FRAMES: usize = 3;
 
 impl MediaSession {
     /// `ssrc`, `first_sequence` and `first_timestamp` should be random (RFC 3550 §5.1); the
@@ -158,6 +163,7 @@ impl MediaSession {
             stats: Stats::default(),
             dialer: Dialer::default(),
             listener: Listener::default(),
+            relay: VecDeque::new(),
         }
     }
 
@@ -214,11 +220,44 @@ impl MediaSession {
         self.stats
     }
 
+    /// Queues one 20 ms payload from the other leg of a bridge. The same encoding passes through
+    /// untouched; µ-law and A-law are converted. It is sent when no prompt or key is playing.
+    pub fn relay(&mut self, payload: &[u8], from: Encoding) {
+        let converted = match (from, self.encoding) {
+            (a, b) if a == b => payload.to_vec(),
+            (Encoding::Ulaw, Encoding::Alaw) => payload
+                .iter()
+                .map(|b| g711::linear_to_alaw(g711::ulaw_to_linear(*b)))
+                .collect(),
+            (Encoding::Alaw, _) => payload
+                .iter()
+                .map(|b| g711::linear_to_ulaw(g711::alaw_to_linear(*b)))
+                .collect(),
+            (Encoding::Ulaw, _) => payload.to_vec(),
+        };
+        if self.relay.len() == MAX_RELAY_FRAMES {
+            self.relay.pop_front();
+        }
+        self.relay.push_back(converted);
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    pub fn payload_type(&self) -> u8 {
+        self.payload_type
+    }
+
     /// Produces the next 20 ms packet. Silence is sent between prompts so the stream stays
     /// continuous for the far end's jitter buffer and for NAT bindings. While keys are being
     /// sent, their packets or tones take the place of the prompt, which plays on unheard so
     /// that it stays in time.
     pub fn tick(&mut self) -> &[u8] {
+        let relayed = match self.is_playing() {
+            false => self.relay.pop_front(),
+            true => None,
+        };
         let talking = self.fill_frame();
         let events = &mut self.events;
         let dial = self.dialer.tick(
@@ -253,7 +292,13 @@ impl MediaSession {
                 }
             }
             None => {
-                self.encode_frame();
+                match relayed.filter(|_| matches!(dial, DialOutput::Idle | DialOutput::Gap)) {
+                    Some(bytes) => {
+                        self.payload.clear();
+                        self.payload.extend_from_slice(&bytes);
+                    }
+                    None => self.encode_frame(),
+                }
                 RtpPacket {
                     payload_type: self.payload_type,
                     marker: sound && !self.was_talking,

@@ -170,6 +170,16 @@ c=IN {ip_kind} {local}\r\nt=0 0\r\nm=audio {port} RTP/AVP {fmts}\r\n{attrs}a=pti
     )
 }
 
+/// Our offer for an outbound call: PCMU, PCMA and telephone-event, listening on `port`.
+pub fn offer(local: IpAddr, port: u16, session_id: u64) -> String {
+    let ip_kind = if local.is_ipv4() { "IP4" } else { "IP6" };
+    format!(
+        "v=0\r\no=flexvox {session_id} {session_id} IN {ip_kind} {local}\r\ns=flexvox\r\n\
+c=IN {ip_kind} {local}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n\
+a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +200,13 @@ a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\n";
         assert!(ans.contains("m=audio 20000 RTP/AVP 8 101\r\n"));
         let again = negotiate(&parse_offer(ans.as_bytes()).unwrap()).unwrap();
         assert_eq!(again.codec, Codec::Pcma);
+    }
+
+    #[test]
+    fn our_offer_negotiates_with_itself() {
+        let o = offer("127.0.0.1".parse().unwrap(), 30000, 1);
+        let neg = negotiate(&parse_offer(o.as_bytes()).unwrap()).unwrap();
+        assert_eq!((neg.codec, neg.telephone_event, neg.remote_port), (Codec::Pcmu, Some(101), 30000));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Persistent state of flexvox: partners and their tokens, endpoints, FlexML accounts, trunk
-//! groups, trunks and DIDs, in SQLite (WAL) by default. Each query here is the one place its
-//! SQL lives: the FlexML API's in this file and `lists.rs`, the Core API objects' in
+//! groups, trunks, DIDs and outbound calls, in SQLite (WAL) by default. Each query here is the one place its
+//! SQL lives: the FlexML API's in this file, `lists.rs` and `calls.rs`, the Core API objects' in
 //! `endpoints.rs`, `trunk_groups.rs`, `trunks.rs` and `dids.rs`.
 
+mod calls;
 mod dids;
 mod endpoints;
 mod lists;
@@ -14,6 +15,8 @@ mod rows;
 mod trunk_groups;
 mod trunks;
 
+pub use calls::{Call, CallFields, CallState, CALL_FIELDS, MAX_DELAY};
+pub use chrono::{DateTime, Utc};
 pub use dids::{CoreDid, CoreDidFields, CAPABILITIES_ALL, CAPABILITIES_DEFAULT, CORE_DID_FIELDS};
 pub use endpoints::{Endpoint, EndpointFields, EndpointType, ENDPOINT_FIELDS, SYSTEM_PROPERTIES};
 pub use lists::{ACCOUNT_FIELDS, DID_FIELDS};
@@ -58,9 +61,12 @@ pub struct Store {
 
 /// `2018-10-16T20:59:18.094Z`, the API's date format.
 pub fn now_timestamp() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    format_timestamp(chrono::Utc::now())
+}
+
+/// An instant in the API's date format.
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 fn new_sid() -> String {

@@ -115,10 +115,30 @@ impl Store {
     where
         T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
     {
+        self.list_where(source, owner_sid, None, params).await
+    }
+
+    /// `list` with a further fixed condition (built by the store, never by the request), such
+    /// as "still scheduled" for calls.
+    pub(crate) async fn list_where<T>(
+        &self,
+        source: &Source,
+        owner_sid: &str,
+        scope: Option<SqlFragment>,
+        params: &ListParams,
+    ) -> Result<(Vec<T>, i64), StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+    {
         let mut condition = SqlFragment::default();
         condition.push_sql(source.owner);
         condition.push_sql(" = ");
         condition.push_bind(Bind::Text(owner_sid.to_string()));
+        if let Some(scope) = scope {
+            condition.push_sql(" AND (");
+            condition.append(scope);
+            condition.push_sql(")");
+        }
         if let Some(filter) = &params.filter {
             let filter =
                 compile_filter(filter, source.fields).map_err(StoreError::InvalidFilter)?;

@@ -5,8 +5,8 @@ mod leg;
 
 use crate::sip_driver::SipCommand;
 use crate::CallContext;
-use callflow::{CallInfo, ErrorHandler, HttpMethod, Input, Interpreter};
-use leg::{Leg, Pending, Step};
+use callflow::{CallInfo, ErrorHandler, HttpMethod, Input, Interpreter, Output};
+use leg::{Leg, LegChannels, LegParts, Pending, Step};
 use sip::sdp;
 use sip::ua::{EndReason, IncomingCall};
 use std::net::SocketAddr;
@@ -79,6 +79,7 @@ pub async fn run(
         d if !d.is_empty() && d.len() == inc.from_user.trim_start_matches('+').len() => d,
         _ => inc.from_user.clone(),
     };
+    let caller_number = from.clone();
     let info = CallInfo {
         call_sid: call_sid.clone(),
         account_sid: account.account_sid.clone(),
@@ -113,22 +114,31 @@ pub async fn run(
     tracing::info!(%call_sid, from = %inc.from_user, to = %number, "inbound call");
 
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
+    let (outbound_tx, mut outbound_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
-    let mut leg = Leg::new(
-        ctx.clone(),
+    let parts = LegParts {
         call,
         rtp,
         remote_media,
         negotiated,
-        media_tx,
         call_sid,
-    );
+        caller_number,
+    };
+    let channels = LegChannels {
+        media_events: media_tx,
+        outbound_events: outbound_tx,
+    };
+    let mut leg = Leg::new(ctx.clone(), parts, channels);
     let mut pending: Option<Pending> = None;
 
     interp.start(Instant::now());
     loop {
         while let Some(out) = interp.poll_output() {
-            if let Some(p) = leg.perform(out) {
+            if matches!(out, Output::Dial(_) | Output::EndDial) {
+                if let Some(input) = leg.perform_dial(out).await {
+                    interp.handle_input(Instant::now(), input);
+                }
+            } else if let Some(p) = leg.perform(out) {
                 pending = Some(p);
             }
         }
@@ -141,6 +151,14 @@ pub async fn run(
                 interp.handle_timeout(Instant::now());
                 continue;
             }
+            _ = sleep_until_opt(leg.dial_deadline()) => match leg.on_dial_timer(Instant::now()) {
+                Some(input) => Step::Input(input),
+                None => continue,
+            },
+            Some((key, event)) = outbound_rx.recv() => match leg.on_outbound(key, event) {
+                Some(input) => Step::Input(input),
+                None => continue,
+            },
             Some(step) = async { match pending.as_mut() { Some(p) => Some(p.await), None => None } } => {
                 pending = None;
                 step

@@ -40,6 +40,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(name: &str) -> Server {
+        Server::start_with(name, &[])
+    }
+
+    /// Starts the server with extra `serve` arguments (e.g. `--trunk`).
+    pub fn start_with(name: &str, extra: &[&str]) -> Server {
         let data_dir =
             std::env::temp_dir().join(format!("flexvox-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
@@ -54,6 +59,7 @@ impl Server {
             .args(["--sip-listen", &format!("127.0.0.1:{sip_port}")])
             .args(["--rtp-ports", &format!("{rtp_low}-{}", rtp_low + 19)])
             .args(["--data-dir", data_dir.to_str().unwrap()])
+            .args(extra)
             .env("RUST_LOG", "info,sqlx=warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -181,11 +187,25 @@ pub fn start_rtp_caller() -> (u16, std::thread::JoinHandle<RtpLog>) {
     start_rtp_caller_pressing("", Duration::ZERO)
 }
 
+/// A media peer that answers each packet it gets with 20 ms of a tone at `freq` Hz (so the far
+/// side can check it hears this peer), recording what it receives.
+pub fn start_rtp_tone_peer(freq: f64) -> (u16, std::thread::JoinHandle<RtpLog>) {
+    start_rtp_peer("", Duration::ZERO, Some(freq))
+}
+
 /// Like `start_rtp_caller`, and presses `keys` (RFC 4733, payload type 101, 100 ms each with
 /// 100 ms between) starting `after` the first packet from flexvox arrives.
 pub fn start_rtp_caller_pressing(
     keys: &str,
     after: Duration,
+) -> (u16, std::thread::JoinHandle<RtpLog>) {
+    start_rtp_peer(keys, after, None)
+}
+
+fn start_rtp_peer(
+    keys: &str,
+    after: Duration,
+    tone: Option<f64>,
 ) -> (u16, std::thread::JoinHandle<RtpLog>) {
     use media::rtp::RtpPacket;
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -260,14 +280,23 @@ pub fn start_rtp_caller_pressing(
                             pkt.write(&mut out);
                         }
                         None => {
-                            let silence = [0xFFu8; 160];
+                            let audio: Vec<u8> = match tone {
+                                Some(f) => (0..160)
+                                    .map(|i| {
+                                        let t = (ts as f64 + i as f64) / 8000.0;
+                                        let s = 8000.0 * (2.0 * std::f64::consts::PI * f * t).sin();
+                                        media::g711::linear_to_ulaw(s as i16)
+                                    })
+                                    .collect(),
+                                None => vec![0xFF; 160],
+                            };
                             RtpPacket {
                                 payload_type: 0,
                                 marker: seq == 0,
                                 sequence: seq,
                                 timestamp: ts,
                                 ssrc: 7,
-                                payload: &silence,
+                                payload: &audio,
                             }
                             .write(&mut out);
                         }

@@ -4,9 +4,9 @@
 use crate::fetcher;
 use crate::media_engine::{EngineEvent, RtpSocket, StreamFormat};
 use crate::prompts::voice_for;
-use crate::sip_driver::SipCommand;
+use crate::sip_driver::{OutboundEvent, SipCommand};
 use crate::CallContext;
-use callflow::interpreter::{DialOutcome, RecordOutcome};
+use callflow::interpreter::RecordOutcome;
 use callflow::model::PlaySource;
 use callflow::{Input, Output};
 use media::session::Encoding;
@@ -69,26 +69,40 @@ pub struct Leg {
     first_rtp_at: Option<Instant>,
     sending_digits: bool,
     call_sid: String,
+    /// The caller's number: the default caller ID of Dial legs.
+    caller_number: String,
+    dial: Option<dial::DialRun>,
+    outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
+}
+
+mod dial;
+
+/// What the call knows about the caller's leg when it is set up.
+pub struct LegParts {
+    pub call: sip::CallId,
+    pub rtp: RtpSocket,
+    pub remote_media: SocketAddr,
+    pub negotiated: Negotiated,
+    pub call_sid: String,
+    pub caller_number: String,
+}
+
+/// Where the media engine and the outbound legs report to the call task.
+pub struct LegChannels {
+    pub media_events: mpsc::UnboundedSender<EngineEvent>,
+    pub outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
 }
 
 impl Leg {
-    pub fn new(
-        ctx: Arc<CallContext>,
-        call: sip::CallId,
-        rtp: RtpSocket,
-        remote_media: SocketAddr,
-        negotiated: Negotiated,
-        media_events: mpsc::UnboundedSender<EngineEvent>,
-        call_sid: String,
-    ) -> Leg {
+    pub fn new(ctx: Arc<CallContext>, parts: LegParts, channels: LegChannels) -> Leg {
         Leg {
             ctx,
-            call,
-            media_id: call.0,
-            rtp: Some(rtp),
-            remote_media,
-            negotiated,
-            media_events,
+            call: parts.call,
+            media_id: parts.call.0,
+            rtp: Some(parts.rtp),
+            remote_media: parts.remote_media,
+            negotiated: parts.negotiated,
+            media_events: channels.media_events,
             local_sdp: None,
             current_prompt: None,
             next_prompt: 1,
@@ -96,7 +110,10 @@ impl Leg {
             acked_at: None,
             first_rtp_at: None,
             sending_digits: false,
-            call_sid,
+            call_sid: parts.call_sid,
+            caller_number: parts.caller_number,
+            dial: None,
+            outbound_events: channels.outbound_events,
         }
     }
 
@@ -278,15 +295,8 @@ impl Leg {
                 None
             }
             Output::SendDigits { digits } => self.send_digits(&digits),
-            Output::Dial(_) => {
-                tracing::info!(call_sid = %self.call_sid, "Dial is not available on calls yet: reported as failed");
-                Some(ready(Input::DialDone(DialOutcome {
-                    status: "failed".into(),
-                    duration_secs: 0,
-                    call_sid: None,
-                    answered: false,
-                })))
-            }
+            // Dial and EndDial need the async path: see `perform_dial`.
+            Output::Dial(_) | Output::EndDial => None,
             Output::Record(r) if r.record_session => {
                 tracing::info!(call_sid = %self.call_sid, "background recording is not available yet");
                 None
@@ -307,7 +317,6 @@ impl Leg {
                 cause: "NOTSURE-UNAVAILABLE".into(),
             })),
             out @ (Output::PlayControl(_)
-            | Output::EndDial
             | Output::StopRecording { .. }
             | Output::SipCredentials { .. }) => {
                 tracing::info!(call_sid = %self.call_sid, ?out, "not performed on calls yet");
@@ -371,7 +380,18 @@ impl Leg {
         }
     }
 
+    /// Dial starts outbound legs (address lookups are async); EndDial (hangupOnStar) ends the
+    /// bridge. Returns the interpreter's input when the outcome is known at once.
+    pub async fn perform_dial(&mut self, out: Output) -> Option<Input> {
+        match out {
+            Output::Dial(spec) => self.start_dial(spec).await,
+            Output::EndDial => self.end_dial("completed"),
+            _ => None,
+        }
+    }
+
     pub fn finish(&mut self) {
+        let _ = self.end_dial("completed");
         match self.rtp.take() {
             Some(unused) => self.ctx.media.release(unused),
             None => self.ctx.media.remove(self.media_id),

@@ -1,0 +1,290 @@
+//! Dial on a real call: outbound legs through the trunk (numbers) or straight to a `sip:` URI,
+//! first answer wins and the others are cancelled, then the two legs' audio is bridged until
+//! either side hangs up, `hangupOnStar`, or `timeLimit`.
+
+use super::Leg;
+use crate::media_engine::{RtpSocket, StreamFormat};
+use crate::sip_driver::{OutboundEvent, SipCommand};
+use callflow::interpreter::DialOutcome;
+use callflow::model::{Dial, DialNumber};
+use callflow::Input;
+use media::session::Encoding;
+use sip::sdp::{self, Codec};
+use sip::OutboundCall;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Outbound legs' keys double as their media ids: kept far above inbound call ids.
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1 << 40);
+
+struct Attempt {
+    key: u64,
+    rtp: Option<RtpSocket>,
+    send_digits: String,
+    finished: bool,
+}
+
+pub struct DialRun {
+    spec: Dial,
+    attempts: Vec<Attempt>,
+    ring_deadline: Instant,
+    answered: Option<(u64, Instant)>,
+    limit_at: Option<Instant>,
+    last_status: Option<u16>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum TargetError {
+    #[error("no outbound trunk is configured for numbers (--trunk)")]
+    NoTrunk,
+    #[error("cannot find the host of {0}")]
+    Host(String),
+}
+
+/// Where to send the INVITE for a Dial target, and the Request-URI.
+async fn resolve(
+    target: &str,
+    trunk: Option<SocketAddr>,
+) -> Result<(SocketAddr, String, String), TargetError> {
+    if let Some(rest) = target.strip_prefix("sip:") {
+        let (user, hostport) = rest.split_once('@').unwrap_or(("", rest));
+        let hostport = hostport.split(';').next().unwrap_or(hostport);
+        let with_port = if hostport
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            hostport.to_string()
+        } else {
+            format!("{hostport}:5060")
+        };
+        let addr = tokio::net::lookup_host(&with_port)
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| TargetError::Host(target.to_string()))?;
+        return Ok((addr, target.to_string(), user.to_string()));
+    }
+    let trunk = trunk.ok_or(TargetError::NoTrunk)?;
+    Ok((trunk, format!("sip:{target}@{trunk}"), target.to_string()))
+}
+
+fn outcome(status: &str, duration: Duration, answered: bool) -> Input {
+    Input::DialDone(DialOutcome {
+        status: status.into(),
+        duration_secs: duration.as_secs(),
+        call_sid: None,
+        answered,
+    })
+}
+
+impl Leg {
+    /// Starts every leg of a Dial; returns the outcome at once if none could start.
+    pub(super) async fn start_dial(&mut self, spec: Dial) -> Option<Input> {
+        let now = Instant::now();
+        let mut attempts = Vec::new();
+        for DialNumber {
+            target,
+            send_digits,
+            headers,
+        } in &spec.numbers
+        {
+            match self.start_attempt(&spec, target, headers).await {
+                Ok((key, rtp)) => attempts.push(Attempt {
+                    key,
+                    rtp: Some(rtp),
+                    send_digits: send_digits.clone(),
+                    finished: false,
+                }),
+                Err(why) => {
+                    tracing::info!(call_sid = %self.call_sid, %target, %why, "dial leg not placed")
+                }
+            }
+        }
+        if attempts.is_empty() {
+            return Some(outcome("failed", Duration::ZERO, false));
+        }
+        self.dial = Some(DialRun {
+            ring_deadline: now + Duration::from_secs(spec.timeout_secs as u64),
+            spec,
+            attempts,
+            answered: None,
+            limit_at: None,
+            last_status: None,
+        });
+        None
+    }
+
+    async fn start_attempt(
+        &mut self,
+        spec: &Dial,
+        target: &str,
+        headers: &[(String, String)],
+    ) -> Result<(u64, RtpSocket), String> {
+        let (destination, request_uri, to_user) = resolve(target, self.ctx.trunk)
+            .await
+            .map_err(|e| e.to_string())?;
+        let rtp = self.ctx.media.allocate().map_err(|e| e.to_string())?;
+        let local_ip = super::local_ip_towards(destination, self.ctx.advertised_ip);
+        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let call = OutboundCall {
+            request_uri,
+            from_user: spec
+                .caller_id
+                .clone()
+                .unwrap_or_else(|| self.caller_number.clone()),
+            from_display: spec.caller_name.clone(),
+            to_user,
+            destination,
+            sdp_offer: sdp::offer(local_ip, rtp.port, key),
+            extra_headers: headers.to_vec(),
+            credentials: self.ctx.trunk_credentials.clone(),
+        };
+        tracing::info!(call_sid = %self.call_sid, %target, %destination, "dialing");
+        let _ = self.ctx.sip.send(SipCommand::Dial {
+            key,
+            call,
+            events: self.outbound_events.clone(),
+        });
+        Ok((key, rtp))
+    }
+
+    /// When the Dial's ring timeout or time limit is due.
+    pub fn dial_deadline(&self) -> Option<Instant> {
+        let d = self.dial.as_ref()?;
+        match d.answered {
+            None => Some(d.ring_deadline),
+            Some(_) => d.limit_at,
+        }
+    }
+
+    pub fn on_dial_timer(&mut self, now: Instant) -> Option<Input> {
+        let d = self.dial.as_ref()?;
+        match d.answered {
+            None if now >= d.ring_deadline => {
+                tracing::info!(call_sid = %self.call_sid, "dial: no answer within the timeout");
+                self.end_dial("noanswer")
+            }
+            Some(_) if d.limit_at.is_some_and(|t| now >= t) => {
+                tracing::info!(call_sid = %self.call_sid, "dial: time limit reached");
+                self.end_dial("completed")
+            }
+            _ => None,
+        }
+    }
+
+    /// Ends the Dial from our side (timeout, time limit, hangupOnStar, the caller leaving).
+    pub(super) fn end_dial(&mut self, status: &str) -> Option<Input> {
+        let d = self.dial.take()?;
+        for a in d.attempts.iter().filter(|a| !a.finished) {
+            let _ = self.ctx.sip.send(SipCommand::HangupOutbound(a.key));
+        }
+        self.release_attempts(d.attempts, d.answered.map(|(k, _)| k));
+        let duration = d.answered.map(|(_, at)| at.elapsed()).unwrap_or_default();
+        Some(outcome(status, duration, d.answered.is_some()))
+    }
+
+    fn release_attempts(&mut self, attempts: Vec<Attempt>, bridged: Option<u64>) {
+        for a in attempts {
+            match a.rtp {
+                Some(rtp) => self.ctx.media.release(rtp),
+                None => self.ctx.media.remove(a.key),
+            }
+        }
+        if bridged.is_some() {
+            self.ctx.media.unbridge(self.media_id);
+        }
+    }
+
+    pub fn on_outbound(&mut self, key: u64, event: OutboundEvent) -> Option<Input> {
+        let dial = self.dial.as_mut()?;
+        let index = dial.attempts.iter().position(|a| a.key == key)?;
+        match event {
+            OutboundEvent::Progress(status) => {
+                tracing::info!(call_sid = %self.call_sid, status, "dial: ringing");
+                None
+            }
+            OutboundEvent::Answered(sdp) if dial.answered.is_none() => self.bridge(index, &sdp),
+            OutboundEvent::Answered(_) => {
+                // Someone else answered first: this one is hung up.
+                let _ = self.ctx.sip.send(SipCommand::HangupOutbound(key));
+                None
+            }
+            OutboundEvent::Failed { status, .. } => {
+                let attempt = &mut dial.attempts[index];
+                attempt.finished = true;
+                if let Some(rtp) = attempt.rtp.take() {
+                    self.ctx.media.release(rtp);
+                }
+                dial.last_status = status.or(dial.last_status);
+                if dial.answered.is_some() || dial.attempts.iter().any(|a| !a.finished) {
+                    return None;
+                }
+                let status = sip::ua::call_status_for(dial.last_status);
+                self.dial = None;
+                Some(outcome(status, Duration::ZERO, false))
+            }
+            OutboundEvent::Ended => {
+                dial.attempts[index].finished = true;
+                if dial.answered.map(|(k, _)| k) != Some(key) {
+                    return None;
+                }
+                tracing::info!(call_sid = %self.call_sid, "dial: the dialed party hung up");
+                self.end_dial("completed")
+            }
+        }
+    }
+
+    /// The first answer: connect its media to the caller's and let the others go.
+    fn bridge(&mut self, index: usize, answer_sdp: &[u8]) -> Option<Input> {
+        let negotiated = match sdp::parse_offer(answer_sdp).and_then(|o| sdp::negotiate(&o)) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::info!(call_sid = %self.call_sid, error = %e, "dial: unusable answer SDP");
+                let key = self.dial.as_ref()?.attempts[index].key;
+                let _ = self.ctx.sip.send(SipCommand::HangupOutbound(key));
+                return None;
+            }
+        };
+        let caller_answer = self.setup_media()?;
+        if self.answered_at.is_none() {
+            self.answered_at = Some(Instant::now());
+            let _ = self
+                .ctx
+                .sip
+                .send(SipCommand::Answer(self.call, caller_answer));
+        }
+        let dial = self.dial.as_mut()?;
+        let now = Instant::now();
+        dial.answered = Some((dial.attempts[index].key, now));
+        if dial.spec.time_limit_secs > 0 {
+            dial.limit_at = Some(now + Duration::from_secs(dial.spec.time_limit_secs as u64));
+        }
+        let attempt = &mut dial.attempts[index];
+        let key = attempt.key;
+        let rtp = attempt.rtp.take()?;
+        let send_digits = std::mem::take(&mut attempt.send_digits);
+        for other in dial.attempts.iter().filter(|a| a.key != key && !a.finished) {
+            let _ = self.ctx.sip.send(SipCommand::HangupOutbound(other.key));
+        }
+        let stream = StreamFormat {
+            encoding: match negotiated.codec {
+                Codec::Pcmu => Encoding::Ulaw,
+                Codec::Pcma => Encoding::Alaw,
+            },
+            payload_type: negotiated.codec.payload_type(),
+            telephone_event: negotiated.telephone_event,
+        };
+        let remote = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
+        // The dialed leg's own events (its keys, its prompts) are not the interpreter's.
+        let (ignored, _) = tokio::sync::mpsc::unbounded_channel();
+        self.ctx.media.add(key, rtp, remote, stream, ignored);
+        self.ctx.media.start_sending(key);
+        self.ctx.media.bridge(self.media_id, key);
+        if !send_digits.is_empty() {
+            self.ctx.media.send_digits(key, &send_digits);
+        }
+        tracing::info!(call_sid = %self.call_sid, "dial: answered and bridged");
+        None
+    }
+}
