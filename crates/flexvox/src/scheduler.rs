@@ -3,9 +3,7 @@
 //! processes on one database) and hands it to a `Dialer`. The schedule is the database's, so
 //! calls scheduled before a restart fire after it.
 //!
-//! The SIP dialer comes with the outbound-calls issue. Until then the binary uses `LogDialer`,
-//! which places NO call: it logs "would dial …" and records the call `done`, and sends no
-//! status callback.
+//! The binary's dialer is `call::SipDialer`, which places the call over SIP.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -50,30 +48,6 @@ pub async fn fire_due<D: Dialer>(
         tokio::spawn(async move { dialer.dial(call).await });
     }
     Ok(claimed)
-}
-
-/// The dialer of the binary until outbound SIP exists: logs the call it would place and
-/// records it `done`. It does not dial, and sends no status callback.
-pub struct LogDialer {
-    pub store: Store,
-}
-
-impl Dialer for LogDialer {
-    async fn dial(&self, call: Call) {
-        tracing::warn!(
-            call_sid = %call.call_sid,
-            calling_did = %call.calling_did,
-            called_did = %call.called_did,
-            url = call.url.as_deref().unwrap_or("(the calling DID's url)"),
-            "would dial {} from {}: outbound SIP dialing is not implemented yet, so NO call is \
-             placed; the call is recorded done",
-            call.called_did,
-            call.calling_did,
-        );
-        if let Err(e) = self.store.mark_done(&call.call_sid).await {
-            tracing::warn!(call_sid = %call.call_sid, error = %e, "cannot record the call done");
-        }
-    }
 }
 
 #[cfg(test)]

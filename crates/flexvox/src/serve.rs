@@ -96,6 +96,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         user_agent: concat!("flexvox/", env!("CARGO_PKG_VERSION")).into(),
         seed: rand::random(),
     });
+    // Outbound calls of the FlexML API, placed over SIP when due (also after a restart).
+    crate::scheduler::spawn(
+        store.clone(),
+        Arc::new(crate::call::SipDialer { ctx: ctx.clone() }),
+    );
     tokio::spawn(sip_driver::run(sip_socket, ua, ctx, sip_rx));
 
     let credentials = serde_json::json!({
@@ -128,15 +133,6 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         ip = advertised_ip,
         port = sip_port,
         path = credentials_path.display(),
-    );
-
-    // Outbound calls of the FlexML API. No SIP dialer yet: scheduled calls are only logged
-    // ("would dial …") and recorded done; see docs/calls-api.md.
-    crate::scheduler::spawn(
-        store.clone(),
-        Arc::new(crate::scheduler::LogDialer {
-            store: store.clone(),
-        }),
     );
 
     let app = api::router(api::ApiState { store });

@@ -1,12 +1,16 @@
 //! One inbound call, from INVITE to the status callback: routes the dialed number, negotiates
 //! media, and drives the sans-IO interpreter with real HTTP, TTS, RTP and SIP.
 
-mod leg;
+pub(crate) mod leg;
+mod outbound;
+pub(crate) mod target;
+
+pub use outbound::SipDialer;
 
 use crate::sip_driver::SipCommand;
 use crate::CallContext;
 use callflow::{CallInfo, ErrorHandler, HttpMethod, Input, Interpreter, Output};
-use leg::{Leg, LegChannels, LegParts, Pending, Step};
+use leg::{Leg, LegChannels, LegParts, Pending, Signaling, Step};
 use sip::sdp;
 use sip::ua::{EndReason, IncomingCall};
 use std::net::SocketAddr;
@@ -38,7 +42,7 @@ pub async fn run(
     ctx: Arc<CallContext>,
     inc: IncomingCall,
     invite_at: Instant,
-    mut signals: mpsc::UnboundedReceiver<CallSignal>,
+    signals: mpsc::UnboundedReceiver<CallSignal>,
 ) {
     let call = inc.call;
     let reject = |status: u16, reason: &str| {
@@ -110,14 +114,15 @@ pub async fn run(
             HttpMethod::parse(&did.status_callback_method).unwrap_or(HttpMethod::Post),
         )
     });
-    let mut interp = Interpreter::new(info, url, method, error_handler, status_callback);
+    let interp = Interpreter::new(info, url, method, error_handler, status_callback);
     tracing::info!(%call_sid, from = %inc.from_user, to = %number, "inbound call");
 
-    let (media_tx, mut media_rx) = mpsc::unbounded_channel();
-    let (outbound_tx, mut outbound_rx) = mpsc::unbounded_channel();
+    let (media_tx, media_rx) = mpsc::unbounded_channel();
+    let (outbound_tx, outbound_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
     let parts = LegParts {
-        call,
+        signaling: Signaling::Inbound(call),
+        media_id: call.0,
         rtp,
         remote_media,
         negotiated,
@@ -128,7 +133,44 @@ pub async fn run(
         media_events: media_tx,
         outbound_events: outbound_tx,
     };
-    let mut leg = Leg::new(ctx.clone(), parts, channels);
+    let leg = Leg::new(ctx.clone(), parts, channels);
+    let channels = DriverChannels {
+        signals: Some(signals),
+        media: media_rx,
+        outbound: outbound_rx,
+    };
+    drive(interp, leg, channels, invite_at).await;
+}
+
+/// What the call loop listens to besides the interpreter.
+pub(crate) struct DriverChannels {
+    /// The inbound dialog's signals (an outbound leg's come through `outbound`).
+    signals: Option<mpsc::UnboundedReceiver<CallSignal>>,
+    media: mpsc::UnboundedReceiver<crate::media_engine::EngineEvent>,
+    outbound: mpsc::UnboundedReceiver<(u64, crate::sip_driver::OutboundEvent)>,
+}
+
+async fn next_signal(
+    signals: &mut Option<mpsc::UnboundedReceiver<CallSignal>>,
+) -> Option<CallSignal> {
+    match signals {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The call loop: performs the interpreter's outputs on the leg and feeds back what happens.
+async fn drive(
+    mut interp: Interpreter,
+    mut leg: Leg,
+    channels: DriverChannels,
+    invite_at: Instant,
+) {
+    let DriverChannels {
+        mut signals,
+        media: mut media_rx,
+        outbound: mut outbound_rx,
+    } = channels;
     let mut pending: Option<Pending> = None;
 
     interp.start(Instant::now());
@@ -155,15 +197,20 @@ pub async fn run(
                 Some(input) => Step::Input(input),
                 None => continue,
             },
-            Some((key, event)) = outbound_rx.recv() => match leg.on_outbound(key, event) {
-                Some(input) => Step::Input(input),
-                None => continue,
+            Some((key, event)) = outbound_rx.recv() => match (leg.outbound_key() == Some(key), event) {
+                // The far end of a call we placed hung up.
+                (true, crate::sip_driver::OutboundEvent::Ended) => Step::Input(Input::RemoteHangup),
+                (true, _) => continue,
+                (false, event) => match leg.on_outbound(key, event) {
+                    Some(input) => Step::Input(input),
+                    None => continue,
+                },
             },
             Some(step) = async { match pending.as_mut() { Some(p) => Some(p.await), None => None } } => {
                 pending = None;
                 step
             }
-            Some(signal) = signals.recv() => match signal {
+            Some(signal) = next_signal(&mut signals) => match signal {
                 CallSignal::Confirmed => {
                     leg.on_confirmed();
                     continue;

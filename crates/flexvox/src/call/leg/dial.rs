@@ -12,11 +12,7 @@ use media::session::Encoding;
 use sip::sdp::{self, Codec};
 use sip::OutboundCall;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// Outbound legs' keys double as their media ids: kept far above inbound call ids.
-static NEXT_KEY: AtomicU64 = AtomicU64::new(1 << 40);
 
 struct Attempt {
     key: u64,
@@ -32,41 +28,6 @@ pub struct DialRun {
     answered: Option<(u64, Instant)>,
     limit_at: Option<Instant>,
     last_status: Option<u16>,
-}
-
-#[derive(Debug, thiserror::Error)]
-enum TargetError {
-    #[error("no outbound trunk is configured for numbers (--trunk)")]
-    NoTrunk,
-    #[error("cannot find the host of {0}")]
-    Host(String),
-}
-
-/// Where to send the INVITE for a Dial target, and the Request-URI.
-async fn resolve(
-    target: &str,
-    trunk: Option<SocketAddr>,
-) -> Result<(SocketAddr, String, String), TargetError> {
-    if let Some(rest) = target.strip_prefix("sip:") {
-        let (user, hostport) = rest.split_once('@').unwrap_or(("", rest));
-        let hostport = hostport.split(';').next().unwrap_or(hostport);
-        let with_port = if hostport
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            hostport.to_string()
-        } else {
-            format!("{hostport}:5060")
-        };
-        let addr = tokio::net::lookup_host(&with_port)
-            .await
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| TargetError::Host(target.to_string()))?;
-        return Ok((addr, target.to_string(), user.to_string()));
-    }
-    let trunk = trunk.ok_or(TargetError::NoTrunk)?;
-    Ok((trunk, format!("sip:{target}@{trunk}"), target.to_string()))
 }
 
 fn outcome(status: &str, duration: Duration, answered: bool) -> Input {
@@ -121,12 +82,13 @@ impl Leg {
         target: &str,
         headers: &[(String, String)],
     ) -> Result<(u64, RtpSocket), String> {
-        let (destination, request_uri, to_user) = resolve(target, self.ctx.trunk)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (destination, request_uri, to_user) =
+            crate::call::target::resolve(target, self.ctx.trunk)
+                .await
+                .map_err(|e| e.to_string())?;
         let rtp = self.ctx.media.allocate().map_err(|e| e.to_string())?;
         let local_ip = super::local_ip_towards(destination, self.ctx.advertised_ip);
-        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let key = crate::call::target::next_leg_key();
         let call = OutboundCall {
             request_uri,
             from_user: spec
@@ -246,14 +208,8 @@ impl Leg {
                 return None;
             }
         };
-        let caller_answer = self.setup_media()?;
-        if self.answered_at.is_none() {
-            self.answered_at = Some(Instant::now());
-            let _ = self
-                .ctx
-                .sip
-                .send(SipCommand::Answer(self.call, caller_answer));
-        }
+        self.setup_media()?;
+        self.answer();
         let dial = self.dial.as_mut()?;
         let now = Instant::now();
         dial.answered = Some((dial.attempts[index].key, now));

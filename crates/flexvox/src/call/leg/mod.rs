@@ -28,7 +28,7 @@ pub enum Step {
 pub type Pending = Pin<Box<dyn Future<Output = Step> + Send>>;
 
 /// The local address that routes to `remote`, for the SDP we answer with.
-fn local_ip_towards(remote: SocketAddr, fallback: IpAddr) -> IpAddr {
+pub(crate) fn local_ip_towards(remote: SocketAddr, fallback: IpAddr) -> IpAddr {
     let any: IpAddr = if remote.is_ipv4() {
         [0, 0, 0, 0].into()
     } else {
@@ -55,7 +55,7 @@ fn ready(input: Input) -> Pending {
 
 pub struct Leg {
     ctx: Arc<CallContext>,
-    call: sip::CallId,
+    signaling: Signaling,
     media_id: u64,
     rtp: Option<RtpSocket>,
     remote_media: SocketAddr,
@@ -77,9 +77,19 @@ pub struct Leg {
 
 mod dial;
 
-/// What the call knows about the caller's leg when it is set up.
+/// The SIP side of the leg the app talks to: an inbound dialog we answer, or an outbound leg
+/// (a call placed with POST /calls) that the far end has already answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signaling {
+    Inbound(sip::CallId),
+    Outbound(u64),
+}
+
+/// What the call knows about the leg when it is set up.
 pub struct LegParts {
-    pub call: sip::CallId,
+    pub signaling: Signaling,
+    /// The media engine's id for this leg's stream.
+    pub media_id: u64,
     pub rtp: RtpSocket,
     pub remote_media: SocketAddr,
     pub negotiated: Negotiated,
@@ -97,8 +107,8 @@ impl Leg {
     pub fn new(ctx: Arc<CallContext>, parts: LegParts, channels: LegChannels) -> Leg {
         Leg {
             ctx,
-            call: parts.call,
-            media_id: parts.call.0,
+            signaling: parts.signaling,
+            media_id: parts.media_id,
             rtp: Some(parts.rtp),
             remote_media: parts.remote_media,
             negotiated: parts.negotiated,
@@ -163,6 +173,32 @@ impl Leg {
                 }
                 None
             }
+        }
+    }
+
+    /// Answers the leg (once): 200 OK for an inbound call, whose media starts on the ACK; an
+    /// outbound leg is already answered, so its media starts now.
+    fn answer(&mut self) {
+        if self.answered_at.is_some() {
+            return;
+        }
+        let Some(answer) = self.setup_media() else {
+            return;
+        };
+        self.answered_at = Some(Instant::now());
+        match self.signaling {
+            Signaling::Inbound(call) => {
+                let _ = self.ctx.sip.send(SipCommand::Answer(call, answer));
+            }
+            Signaling::Outbound(_) => self.ctx.media.start_sending(self.media_id),
+        }
+    }
+
+    /// The outbound leg's key, when this leg was placed by us.
+    pub fn outbound_key(&self) -> Option<u64> {
+        match self.signaling {
+            Signaling::Outbound(key) => Some(key),
+            Signaling::Inbound(_) => None,
         }
     }
 
@@ -232,15 +268,18 @@ impl Leg {
                 ))
             })),
             Output::Answer => {
-                let answer = self.setup_media()?;
-                self.answered_at = Some(Instant::now());
-                let _ = ctx.sip.send(SipCommand::Answer(self.call, answer));
+                self.answer();
                 None
             }
             Output::EarlyMedia => {
                 let answer = self.setup_media()?;
-                let _ = ctx.sip.send(SipCommand::SessionProgress(self.call, answer));
-                // No ACK comes for a 183: early media flows at once.
+                match self.signaling {
+                    Signaling::Inbound(call) => {
+                        let _ = ctx.sip.send(SipCommand::SessionProgress(call, answer));
+                    }
+                    Signaling::Outbound(_) => self.answered_at = Some(Instant::now()),
+                }
+                // No ACK comes for a 183 (nor for an outbound leg's 200): media flows at once.
                 ctx.media.start_sending(self.media_id);
                 None
             }
@@ -350,13 +389,17 @@ impl Leg {
                 reason,
                 call_info,
             } => {
-                let _ = ctx
-                    .sip
-                    .send(SipCommand::Reject(self.call, status, reason, call_info));
+                let _ = ctx.sip.send(match self.signaling {
+                    Signaling::Inbound(call) => SipCommand::Reject(call, status, reason, call_info),
+                    Signaling::Outbound(key) => SipCommand::HangupOutbound(key),
+                });
                 None
             }
             Output::Hangup => {
-                let _ = ctx.sip.send(SipCommand::Hangup(self.call));
+                let _ = ctx.sip.send(match self.signaling {
+                    Signaling::Inbound(call) => SipCommand::Hangup(call),
+                    Signaling::Outbound(key) => SipCommand::HangupOutbound(key),
+                });
                 None
             }
             Output::Callback(req) => {
