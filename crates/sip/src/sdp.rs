@@ -206,7 +206,10 @@ a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\n";
     fn our_offer_negotiates_with_itself() {
         let o = offer("127.0.0.1".parse().unwrap(), 30000, 1);
         let neg = negotiate(&parse_offer(o.as_bytes()).unwrap()).unwrap();
-        assert_eq!((neg.codec, neg.telephone_event, neg.remote_port), (Codec::Pcmu, Some(101), 30000));
+        assert_eq!(
+            (neg.codec, neg.telephone_event, neg.remote_port),
+            (Codec::Pcmu, Some(101), 30000)
+        );
     }
 
     #[test]
