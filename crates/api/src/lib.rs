@@ -4,6 +4,7 @@
 mod auth;
 mod calls;
 mod core;
+mod cors;
 mod demo;
 mod error;
 mod flexml;
@@ -28,5 +29,6 @@ pub fn router(state: ApiState) -> Router {
         .route("/demo/hello", get(demo::hello).post(demo::hello))
         .route("/health", get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::from_fn(cors::cors))
         .with_state(state)
 }

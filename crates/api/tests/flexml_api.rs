@@ -259,3 +259,33 @@ async fn core_whoami_needs_the_partner_token() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn responses_carry_cors_headers_and_preflight_needs_no_credentials() {
+    let (app, creds) = setup("cors").await;
+    let req = Request::builder()
+        .method("GET")
+        .uri("/flexml/v1/dids")
+        .header("authorization", basic(&creds))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/flexml/v1/dids")
+        .header("origin", "http://example.com")
+        .header("access-control-request-method", "PATCH")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.oneshot(preflight).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(resp.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("PATCH"));
+    assert!(resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Authorization"));
+}
