@@ -202,8 +202,7 @@ pub async fn list(
         .scheduled_calls(&account.account_sid, &params, Utc::now())
         .await?;
     let items: Vec<Call> = items.into_iter().map(present).collect();
-    let paging = (params.limit, params.offset);
-    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
+    Ok(Json(envelope(items, total, &params, &q, &uri, &headers)))
 }
 
 async fn find(state: &ApiState, account_sid: &str, sid: &str) -> Result<Call, ApiError> {

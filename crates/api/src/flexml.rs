@@ -61,8 +61,7 @@ async fn list_accounts(
 ) -> Result<Json<Value>, ApiError> {
     let params = q.params()?;
     let (items, total) = state.store.accounts(&account.account_sid, &params).await?;
-    let paging = (params.limit, params.offset);
-    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
+    Ok(Json(envelope(items, total, &params, &q, &uri, &headers)))
 }
 
 async fn get_account(
@@ -131,8 +130,7 @@ async fn list_dids(
 ) -> Result<Json<Value>, ApiError> {
     let params = q.params()?;
     let (items, total) = state.store.dids(&account.account_sid, &params).await?;
-    let paging = (params.limit, params.offset);
-    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
+    Ok(Json(envelope(items, total, &params, &q, &uri, &headers)))
 }
 
 async fn get_did(

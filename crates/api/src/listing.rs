@@ -86,11 +86,12 @@ pub fn select_fields(mut value: Value, include: Option<&str>, exclude: Option<&s
 pub fn envelope<T: serde::Serialize>(
     items: Vec<T>,
     total: i64,
-    (limit, offset): (i64, i64),
+    params: &ListParams,
     query: &ListQuery,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Value {
+    let (limit, offset) = (params.limit, params.offset);
     let items: Vec<Value> = items
         .into_iter()
         .map(|i| {

@@ -106,8 +106,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let params = q.params()?;
     let (items, total) = state.store.core_dids(&partner.partner_sid, &params).await?;
-    let paging = (params.limit, params.offset);
-    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
+    Ok(Json(envelope(items, total, &params, &q, &uri, &headers)))
 }
 
 pub async fn get_one(
@@ -159,13 +158,11 @@ pub async fn delete(
     CorePartner(partner): CorePartner,
     Path(sid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state
+    let found = state
         .store
         .delete_core_did(&partner.partner_sid, &sid)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found())
-    }
+        .await?;
+    found
+        .then_some(StatusCode::NO_CONTENT)
+        .ok_or_else(not_found)
 }

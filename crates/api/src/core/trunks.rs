@@ -73,8 +73,7 @@ pub async fn list(
         .trunks(&partner.partner_sid, &group_sid, &params)
         .await?
         .ok_or_else(group_not_found)?;
-    let paging = (params.limit, params.offset);
-    Ok(Json(envelope(items, total, paging, &q, &uri, &headers)))
+    Ok(Json(envelope(items, total, &params, &q, &uri, &headers)))
 }
 
 pub async fn get_one(
@@ -126,13 +125,11 @@ pub async fn delete(
     CorePartner(partner): CorePartner,
     Path((group_sid, sid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    if state
+    let found = state
         .store
         .delete_trunk(&partner.partner_sid, &group_sid, &sid)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found())
-    }
+        .await?;
+    found
+        .then_some(StatusCode::NO_CONTENT)
+        .ok_or_else(not_found)
 }
