@@ -44,16 +44,17 @@ pub async fn fetch_document(http: &reqwest::Client, req: &FetchRequest) -> Resul
     String::from_utf8(bytes.to_vec()).map_err(|_| "the document is not UTF-8".to_string())
 }
 
-/// Sends a status callback, retrying a few times with backoff; the answer is not used.
-pub async fn send_status_callback(http: reqwest::Client, req: FetchRequest) {
+/// Sends a request whose answer is not used (status and recording callbacks, the SMS
+/// webhook), retrying a few times with backoff.
+pub async fn send_notification(http: reqwest::Client, req: FetchRequest) {
     let mut delay = Duration::from_millis(500);
     for attempt in 1..=4 {
         match build(&http, &req).send().await {
             Ok(resp) if resp.status().is_success() => return,
             Ok(resp) => {
-                tracing::warn!(url = %req.url, status = %resp.status(), attempt, "status callback refused")
+                tracing::warn!(url = %req.url, status = %resp.status(), attempt, "notification refused")
             }
-            Err(e) => tracing::warn!(url = %req.url, error = %e, attempt, "status callback failed"),
+            Err(e) => tracing::warn!(url = %req.url, error = %e, attempt, "notification failed"),
         }
         tokio::time::sleep(delay).await;
         delay *= 2;

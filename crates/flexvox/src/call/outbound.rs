@@ -69,7 +69,7 @@ fn unanswered_callback(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    tokio::spawn(fetcher::send_status_callback(
+    tokio::spawn(fetcher::send_notification(
         ctx.http.clone(),
         FetchRequest {
             url: cb_url,

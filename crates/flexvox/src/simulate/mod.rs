@@ -566,7 +566,7 @@ impl Sim {
             Output::Callback(req) => {
                 self.timeline
                     .request(t, "callback", req.method.as_str(), &req.url, &req.params);
-                fetcher::send_status_callback(self.http.clone(), req).await;
+                fetcher::send_notification(self.http.clone(), req).await;
             }
             Output::Timeline(entry) => {
                 let kind = if entry.starts_with("app error") {
@@ -599,7 +599,7 @@ impl Sim {
                         &req.url,
                         &req.params,
                     );
-                    fetcher::send_status_callback(self.http.clone(), req).await;
+                    fetcher::send_notification(self.http.clone(), req).await;
                 }
                 let text = format!(
                     "call {call_status} after {t:.1}s; {} request(s), {} app error(s)",

@@ -376,7 +376,7 @@ impl Leg {
                             method: callflow::HttpMethod::Post,
                             params,
                         };
-                        tokio::spawn(fetcher::send_status_callback(ctx.http.clone(), req));
+                        tokio::spawn(fetcher::send_notification(ctx.http.clone(), req));
                     }
                     None => {
                         tracing::info!(call_sid = %self.call_sid, "no SMS webhook is configured (--sms-webhook): the message is only logged")
@@ -403,7 +403,7 @@ impl Leg {
                 None
             }
             Output::Callback(req) => {
-                tokio::spawn(fetcher::send_status_callback(ctx.http.clone(), req));
+                tokio::spawn(fetcher::send_notification(ctx.http.clone(), req));
                 None
             }
             Output::Timeline(entry) => {
@@ -416,7 +416,7 @@ impl Leg {
             } => {
                 tracing::info!(call_sid = %self.call_sid, %call_status, "call finished");
                 if let Some(req) = status_callback {
-                    tokio::spawn(fetcher::send_status_callback(ctx.http.clone(), req));
+                    tokio::spawn(fetcher::send_notification(ctx.http.clone(), req));
                 }
                 None
             }
