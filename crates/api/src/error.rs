@@ -17,6 +17,12 @@ pub enum ApiError {
     BadJson(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// An upload whose multipart body cannot be read, or lacks a part it needs.
+    #[error("cannot parse multipart body")]
+    BadMultipart(String),
+    /// An upload larger than the server takes in one request.
+    #[error("payload too large")]
+    TooLarge(String),
     /// A query parameter (filter, order) that does not parse.
     #[error("cannot parse {parameter}")]
     BadQuery {
@@ -68,13 +74,37 @@ impl From<store::StoreError> for ApiError {
     }
 }
 
+impl From<store::StorageError> for ApiError {
+    fn from(e: store::StorageError) -> Self {
+        use store::StorageError;
+        match e {
+            StorageError::Store(e) => e.into(),
+            // A full container is a condition the request does not meet: the seed's 422.
+            StorageError::QuotaExceeded { field, message }
+            | StorageError::Invalid { field, message } => {
+                ApiError::Invalid(vec![(field.into(), message)])
+            }
+            StorageError::NotEmpty { files } => ApiError::Conflict {
+                field: "total_files".into(),
+                message: format!(
+                    "the container holds {files} files; delete them before the container"
+                ),
+            },
+            other @ StorageError::Io { .. } => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::PermissionDenied => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadJson(_) | ApiError::BadQuery { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadJson(_) | ApiError::BadQuery { .. } | ApiError::BadMultipart(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) | ApiError::InvalidReference { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -92,7 +122,11 @@ impl IntoResponse for ApiError {
             ApiError::Unauthenticated | ApiError::PermissionDenied => {
                 json!([{ "field": "cause", "message": message, "reference_sid": null }])
             }
-            ApiError::NotFound(what) | ApiError::BadJson(what) | ApiError::Internal(what) => {
+            ApiError::NotFound(what)
+            | ApiError::BadJson(what)
+            | ApiError::BadMultipart(what)
+            | ApiError::TooLarge(what)
+            | ApiError::Internal(what) => {
                 json!([{ "field": null, "message": what, "reference_sid": null }])
             }
             ApiError::BadQuery { parameter, message } => {

@@ -4,35 +4,103 @@
 use crate::auth::FlexmlAccount;
 use crate::listing::{envelope, ListQuery};
 use crate::request::{apply_fields, json_object, selected, FieldQuery};
+use crate::routes::{Op, Routes, Verb};
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, Method};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::Value;
 use store::{AccountUpdate, DidUpdate};
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/accounts", get(list_accounts))
-        .route(
-            "/accounts/{account_sid}",
-            get(get_account).patch(update_account).put(update_account),
-        )
-        .route("/dids", get(list_dids))
-        .route(
-            "/dids/{did_sid}",
-            get(get_did).patch(update_did).put(update_did),
-        )
-        .route("/calls", get(crate::calls::list).post(crate::calls::create))
-        .route(
-            "/calls/{call_sid}",
-            get(crate::calls::get_one)
-                .patch(crate::calls::update)
-                .put(crate::calls::update)
-                .delete(crate::calls::delete),
-        )
+/// The FlexML API's routes (HTTP Basic with an endpoint's login and password).
+pub fn routes(r: Routes) -> Routes {
+    use crate::calls;
+    use Verb::*;
+    r.add(
+        Get,
+        "/flexml/v1/accounts",
+        list_accounts,
+        Op::list("The caller's own account", "Account"),
+    )
+    .add(
+        Get,
+        "/flexml/v1/accounts/{account_sid}",
+        get_account,
+        Op::get("An account", "Account"),
+    )
+    .add(
+        Patch,
+        "/flexml/v1/accounts/{account_sid}",
+        update_account,
+        Op::write("Change an account", "Account"),
+    )
+    .add(
+        Put,
+        "/flexml/v1/accounts/{account_sid}",
+        update_account,
+        Op::write("Replace an account's settings", "Account"),
+    )
+    .add(
+        Get,
+        "/flexml/v1/dids",
+        list_dids,
+        Op::list("The account's phone numbers", "Did"),
+    )
+    .add(
+        Get,
+        "/flexml/v1/dids/{did_sid}",
+        get_did,
+        Op::get("A phone number", "Did"),
+    )
+    .add(
+        Patch,
+        "/flexml/v1/dids/{did_sid}",
+        update_did,
+        Op::write("Change a phone number's app", "Did"),
+    )
+    .add(
+        Put,
+        "/flexml/v1/dids/{did_sid}",
+        update_did,
+        Op::write("Replace a phone number's app", "Did"),
+    )
+    .add(
+        Get,
+        "/flexml/v1/calls",
+        calls::list,
+        Op::list("Scheduled outbound calls", "Call"),
+    )
+    .add(
+        Post,
+        "/flexml/v1/calls",
+        calls::create,
+        Op::write("Place an outbound call", "Call"),
+    )
+    .add(
+        Get,
+        "/flexml/v1/calls/{call_sid}",
+        calls::get_one,
+        Op::get("A scheduled call", "Call"),
+    )
+    .add(
+        Patch,
+        "/flexml/v1/calls/{call_sid}",
+        calls::update,
+        Op::write("Change a scheduled call", "Call"),
+    )
+    .add(
+        Put,
+        "/flexml/v1/calls/{call_sid}",
+        calls::update,
+        Op::write("Replace a scheduled call", "Call"),
+    )
+    .add(
+        Delete,
+        "/flexml/v1/calls/{call_sid}",
+        calls::delete,
+        Op::delete("Cancel a scheduled call"),
+    )
 }
 
 pub(crate) fn optional_url(value: Value) -> Result<Option<String>, String> {

@@ -1,5 +1,6 @@
 //! The HTTP face of flexvox: the FlexML API v1 (`/flexml/v1`, HTTP Basic with an endpoint's
-//! login/password), the Core API (`/core/v2`, Bearer token), the built-in demo app and health.
+//! login/password), the Core API (`/core/v2`, Bearer token), published storage files (`/f/`),
+//! the built-in demo app, health, and `/openapi.json` describing all of them.
 
 mod auth;
 mod calls;
@@ -9,12 +10,16 @@ mod demo;
 mod error;
 mod flexml;
 mod listing;
+mod multipart;
+mod openapi;
 mod request;
+mod routes;
 
 pub use error::ApiError;
+pub use openapi::document as openapi_document;
 
-use axum::routing::get;
 use axum::Router;
+use routes::{Op, Payload, Routes, Verb};
 use store::Store;
 
 #[derive(Clone)]
@@ -22,12 +27,41 @@ pub struct ApiState {
     pub store: Store,
 }
 
+/// Every route the server serves, with its description.
+pub(crate) fn table() -> Routes {
+    use Verb::*;
+    let r = Routes::new();
+    let r = flexml::routes(r);
+    let r = core::routes(r);
+    r.add(
+        Get,
+        "/demo/hello",
+        demo::hello,
+        Op::new("The built-in demo app", Payload::Nothing, Payload::Flexml),
+    )
+    .add(
+        Post,
+        "/demo/hello",
+        demo::hello,
+        Op::new("The built-in demo app", Payload::Nothing, Payload::Flexml),
+    )
+    .add(
+        Get,
+        "/health",
+        || async { "ok" },
+        Op::new("Liveness: answers ok", Payload::Nothing, Payload::Text),
+    )
+    .add(
+        Get,
+        "/openapi.json",
+        openapi::serve,
+        Op::new("This document", Payload::Nothing, Payload::OpenApi),
+    )
+}
+
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .nest("/flexml/v1", flexml::routes())
-        .nest("/core/v2", core::routes())
-        .route("/demo/hello", get(demo::hello).post(demo::hello))
-        .route("/health", get(|| async { "ok" }))
+    let (routes, _) = table().into_router();
+    routes
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn(cors::cors))
         .with_state(state)

@@ -6,7 +6,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use serde_json::{json, Value};
-use store::{DemoCredentials, Store};
+use store::testing::{self, Backend, TestStore};
+use store::DemoCredentials;
 use tower::ServiceExt;
 
 /// The seed's calling DID, provisioned as the demo DID.
@@ -16,13 +17,13 @@ struct Env {
     app: axum::Router,
     creds: DemoCredentials,
     auth: String,
+    /// Keeps the test's database until the test ends.
+    _db: TestStore,
 }
 
-async fn setup(name: &str) -> Env {
-    let dir = std::env::temp_dir().join(format!("flexvox-calls-api-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap();
+async fn setup(backend: Backend, name: &str) -> Env {
+    let db = testing::open(backend, name).await.unwrap();
+    let store = db.store();
     let creds = store
         .provision_demo(None, CALLING_DID, "http://127.0.0.1:8080/demo/hello")
         .await
@@ -32,6 +33,7 @@ async fn setup(name: &str) -> Env {
         app: router(ApiState { store }),
         creds,
         auth,
+        _db: db,
     }
 }
 
@@ -90,9 +92,8 @@ fn error_fields(body: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_quick_start_post_calls_example() {
-    let env = setup("seed").await;
+async fn the_quick_start_post_calls_example(backend: Backend) {
+    let env = setup(backend, "seed").await;
     let (status, body) = call(
         &env.app,
         "POST",
@@ -151,9 +152,8 @@ async fn the_quick_start_post_calls_example() {
     assert_eq!(list["total"], 0);
 }
 
-#[tokio::test]
-async fn invalid_fields_are_422_with_field_errors() {
-    let env = setup("invalid").await;
+async fn invalid_fields_are_422_with_field_errors(backend: Backend) {
+    let env = setup(backend, "invalid").await;
     let cases: &[(&str, &[&str])] = &[
         (
             r#"{"calling_did":"15550009999","called_did":"15162065575"}"#,
@@ -263,9 +263,8 @@ async fn invalid_fields_are_422_with_field_errors() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn list_counts_down_and_patch_put_delete_change_a_scheduled_call() {
-    let env = setup("lifecycle").await;
+async fn list_counts_down_and_patch_put_delete_change_a_scheduled_call(backend: Backend) {
+    let env = setup(backend, "lifecycle").await;
     let (status, created) = call(
         &env.app,
         "POST",
@@ -387,9 +386,8 @@ async fn list_counts_down_and_patch_put_delete_change_a_scheduled_call() {
     assert_eq!(list["total"], 0);
 }
 
-#[tokio::test]
-async fn another_accounts_call_is_404_and_its_dids_are_not_callable() {
-    let env = setup("scope").await;
+async fn another_accounts_call_is_404_and_its_dids_are_not_callable(backend: Backend) {
+    let env = setup(backend, "scope").await;
     let (_, created) = call(
         &env.app,
         "POST",
@@ -440,3 +438,10 @@ async fn another_accounts_call_is_404_and_its_dids_are_not_callable() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["called_did"], "15162065318");
 }
+
+store::backend_tests!(
+    the_quick_start_post_calls_example,
+    invalid_fields_are_422_with_field_errors,
+    list_counts_down_and_patch_put_delete_change_a_scheduled_call,
+    another_accounts_call_is_404_and_its_dids_are_not_callable,
+);

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use serde_json::{json, Value};
+use store::testing::{self, Backend, TestStore};
 use store::{DemoCredentials, Store};
 use tower::ServiceExt;
 
@@ -19,20 +20,13 @@ struct Env {
     auth: String,
     /// Bearer header of a second partner.
     other: String,
-    dir: std::path::PathBuf,
+    /// Keeps the test's database until the test ends.
+    _db: TestStore,
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn setup(name: &str) -> Env {
-    let dir = std::env::temp_dir().join(format!("flexvox-core-api-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap();
+async fn setup(backend: Backend, name: &str) -> Env {
+    let db = testing::open(backend, name).await.unwrap();
+    let store = db.store();
     let demo = store
         .provision_demo(None, "15162065319", "http://127.0.0.1:8080/demo/hello")
         .await
@@ -46,7 +40,7 @@ async fn setup(name: &str) -> Env {
         other: format!("Bearer {other_token}"),
         store,
         demo,
-        dir,
+        _db: db,
     }
 }
 
@@ -174,9 +168,8 @@ const ENDPOINT_KEYS_WITHOUT_PROPERTIES: [&str; 12] = [
     "voip_token",
 ];
 
-#[tokio::test]
-async fn the_quick_start_end_to_end() {
-    let env = setup("quickstart").await;
+async fn the_quick_start_end_to_end(backend: Backend) {
+    let env = setup(backend, "quickstart").await;
 
     // I. Create a FlexML endpoint.
     let endpoint = env
@@ -393,9 +386,8 @@ fn chrono_like(date: &str) -> bool {
             .all(|(i, c)| matches!(i, 4 | 7 | 10 | 13 | 16 | 19 | 23) || c.is_ascii_digit())
 }
 
-#[tokio::test]
-async fn patch_follows_the_seeds_rules_for_nested_objects() {
-    let env = setup("patch").await;
+async fn patch_follows_the_seeds_rules_for_nested_objects(backend: Backend) {
+    let env = setup(backend, "patch").await;
     let endpoint = env
         .create(
             "/core/v2/endpoints",
@@ -494,9 +486,8 @@ async fn patch_follows_the_seeds_rules_for_nested_objects() {
     assert_eq!(some, json!({"name": "renamed", "type": "conference"}));
 }
 
-#[tokio::test]
-async fn endpoint_types_and_fields_are_validated() {
-    let env = setup("types").await;
+async fn endpoint_types_and_fields_are_validated(backend: Backend) {
+    let env = setup(backend, "types").await;
     for kind in [
         "flexml",
         "conference",
@@ -604,9 +595,8 @@ async fn endpoint_types_and_fields_are_validated() {
     assert_eq!(status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn lists_filter_order_page_and_select() {
-    let env = setup("lists").await;
+async fn lists_filter_order_page_and_select(backend: Backend) {
+    let env = setup(backend, "lists").await;
     for (name, kind) in [
         ("a", "conference"),
         ("b", "third_party"),
@@ -780,9 +770,8 @@ async fn lists_filter_order_page_and_select() {
     }
 }
 
-#[tokio::test]
-async fn trunk_groups_trunks_and_dids_update_and_delete() {
-    let env = setup("crud").await;
+async fn trunk_groups_trunks_and_dids_update_and_delete(backend: Backend) {
+    let env = setup(backend, "crud").await;
     let endpoint = env
         .create("/core/v2/endpoints", json!({"name": "f", "type": "flexml"}))
         .await;
@@ -934,9 +923,8 @@ async fn trunk_groups_trunks_and_dids_update_and_delete() {
     .await;
 }
 
-#[tokio::test]
-async fn another_partners_objects_are_invisible() {
-    let env = setup("partners").await;
+async fn another_partners_objects_are_invisible(backend: Backend) {
+    let env = setup(backend, "partners").await;
     let endpoint = env
         .create(
             "/core/v2/endpoints",
@@ -1069,9 +1057,8 @@ async fn another_partners_objects_are_invisible() {
     assert_eq!(err["errors"][0]["field"], "phonenumber");
 }
 
-#[tokio::test]
-async fn every_error_uses_the_reference_shape() {
-    let env = setup("errors").await;
+async fn every_error_uses_the_reference_shape(backend: Backend) {
+    let env = setup(backend, "errors").await;
     let endpoint = env
         .create("/core/v2/endpoints", json!({"name": "e", "type": "flexml"}))
         .await;
@@ -1328,9 +1315,8 @@ async fn every_error_uses_the_reference_shape() {
     );
 }
 
-#[tokio::test]
-async fn the_demo_is_visible_and_whoami_still_answers() {
-    let env = setup("demo").await;
+async fn the_demo_is_visible_and_whoami_still_answers(backend: Backend) {
+    let env = setup(backend, "demo").await;
     let (status, body) = env.call("GET", "/core/v2/oauth/whoami", None).await;
     assert_eq!(
         (status, &body["partner_sid"]),
@@ -1358,3 +1344,14 @@ async fn the_demo_is_visible_and_whoami_still_answers() {
     );
     assert_eq!(groups["items"][0]["endpoint_sid"], demo["endpoint_sid"]);
 }
+
+store::backend_tests!(
+    the_quick_start_end_to_end,
+    patch_follows_the_seeds_rules_for_nested_objects,
+    endpoint_types_and_fields_are_validated,
+    lists_filter_order_page_and_select,
+    trunk_groups_trunks_and_dids_update_and_delete,
+    another_partners_objects_are_invisible,
+    every_error_uses_the_reference_shape,
+    the_demo_is_visible_and_whoami_still_answers,
+);

@@ -6,15 +6,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use serde_json::Value;
-use store::{DemoCredentials, DidUpdate, Store};
+use store::testing::{self, Backend, TestStore};
+use store::{DemoCredentials, DidUpdate};
 use tower::ServiceExt;
 
 /// The demo DID 15162065319 (url set, POST) and four more.
-async fn setup(name: &str) -> (axum::Router, DemoCredentials) {
-    let dir = std::env::temp_dir().join(format!("flexvox-filter-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap();
+async fn setup(backend: Backend, name: &str) -> (axum::Router, DemoCredentials, TestStore) {
+    let db = testing::open(backend, name).await.unwrap();
+    let store = db.store();
     let creds = store
         .provision_demo(None, "15162065319", "http://127.0.0.1:8080/demo/hello")
         .await
@@ -37,7 +36,7 @@ async fn setup(name: &str) -> (axum::Router, DemoCredentials) {
             .unwrap()
             .unwrap();
     }
-    (router(ApiState { store }), creds)
+    (router(ApiState { store }), creds, db)
 }
 
 /// Percent-encodes a query value: everything but RFC 3986 unreserved characters.
@@ -89,9 +88,8 @@ fn numbers(body: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn filters_select_dids() {
-    let (app, creds) = setup("select").await;
+async fn filters_select_dids(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "select").await;
     let (status, body) = dids(
         &app,
         &creds,
@@ -140,9 +138,8 @@ async fn filters_select_dids() {
     );
 }
 
-#[tokio::test]
-async fn order_and_pages_follow_the_filter() {
-    let (app, creds) = setup("pages").await;
+async fn order_and_pages_follow_the_filter(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "pages").await;
     let (_, body) = dids(&app, &creds, "order=phonenumber+desc").await;
     assert_eq!(
         numbers(&body),
@@ -229,9 +226,8 @@ async fn error(
     )
 }
 
-#[tokio::test]
-async fn bad_filters_and_orders_are_client_errors() {
-    let (app, creds) = setup("errors").await;
+async fn bad_filters_and_orders_are_client_errors(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "errors").await;
     let cases = [
         (
             "filter=colour+eq+red",
@@ -319,9 +315,8 @@ async fn bad_filters_and_orders_are_client_errors() {
     );
 }
 
-#[tokio::test]
-async fn accounts_take_the_same_filter_and_order() {
-    let (app, creds) = setup("accounts").await;
+async fn accounts_take_the_same_filter_and_order(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "accounts").await;
     let uri = format!(
         "/flexml/v1/accounts?filter={}",
         enc(&format!(
@@ -380,3 +375,10 @@ async fn accounts_take_the_same_filter_and_order() {
         got.2
     );
 }
+
+store::backend_tests!(
+    filters_select_dids,
+    order_and_pages_follow_the_filter,
+    bad_filters_and_orders_are_client_errors,
+    accounts_take_the_same_filter_and_order,
+);

@@ -5,19 +5,18 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use serde_json::Value;
-use store::{DemoCredentials, Store};
+use store::testing::{self, Backend, TestStore};
+use store::DemoCredentials;
 use tower::ServiceExt;
 
-async fn setup(name: &str) -> (axum::Router, DemoCredentials) {
-    let dir = std::env::temp_dir().join(format!("flexvox-api-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap();
+async fn setup(backend: Backend, name: &str) -> (axum::Router, DemoCredentials, TestStore) {
+    let db = testing::open(backend, name).await.unwrap();
+    let store = db.store();
     let creds = store
         .provision_demo(None, "15162065319", "http://127.0.0.1:8080/demo/hello")
         .await
         .unwrap();
-    (router(ApiState { store }), creds)
+    (router(ApiState { store }), creds, db)
 }
 
 fn basic(creds: &DemoCredentials) -> String {
@@ -63,9 +62,8 @@ async fn call(
     )
 }
 
-#[tokio::test]
-async fn get_dids_returns_the_seed_shape() {
-    let (app, creds) = setup("dids").await;
+async fn get_dids_returns_the_seed_shape(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "dids").await;
     let (status, body) = call(&app, "GET", "/flexml/v1/dids", Some(&basic(&creds)), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["count"], 1);
@@ -103,9 +101,8 @@ async fn get_dids_returns_the_seed_shape() {
     assert_eq!(did["account_sid"], creds.account_sid.as_str());
 }
 
-#[tokio::test]
-async fn patch_did_url_as_in_the_quick_start() {
-    let (app, creds) = setup("patch").await;
+async fn patch_did_url_as_in_the_quick_start(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "patch").await;
     let uri = format!("/flexml/v1/dids/{}", creds.did_sid);
     let (status, body) = call(
         &app,
@@ -143,9 +140,8 @@ async fn patch_did_url_as_in_the_quick_start() {
     assert_eq!(body["method"], "POST");
 }
 
-#[tokio::test]
-async fn errors_use_the_reference_shape_and_status_codes() {
-    let (app, creds) = setup("errors").await;
+async fn errors_use_the_reference_shape_and_status_codes(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "errors").await;
     let (status, body) = call(&app, "GET", "/flexml/v1/dids", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["message"], "authentication required");
@@ -200,9 +196,8 @@ async fn errors_use_the_reference_shape_and_status_codes() {
     assert_eq!(fields, ["colour", "method"]);
 }
 
-#[tokio::test]
-async fn accounts_hide_the_password_and_accept_updates() {
-    let (app, creds) = setup("accounts").await;
+async fn accounts_hide_the_password_and_accept_updates(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "accounts").await;
     let auth = basic(&creds);
     let (status, body) = call(&app, "GET", "/flexml/v1/accounts", Some(&auth), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -233,9 +228,8 @@ async fn accounts_hide_the_password_and_accept_updates() {
     assert_eq!(body.as_object().unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn core_whoami_needs_the_partner_token() {
-    let (app, creds) = setup("whoami").await;
+async fn core_whoami_needs_the_partner_token(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "whoami").await;
     let (status, body) = call(
         &app,
         "GET",
@@ -260,9 +254,8 @@ async fn core_whoami_needs_the_partner_token() {
     );
 }
 
-#[tokio::test]
-async fn responses_carry_cors_headers_and_preflight_needs_no_credentials() {
-    let (app, creds) = setup("cors").await;
+async fn responses_carry_cors_headers_and_preflight_needs_no_credentials(backend: Backend) {
+    let (app, creds, _db) = setup(backend, "cors").await;
     let req = Request::builder()
         .method("GET")
         .uri("/flexml/v1/dids")
@@ -289,3 +282,12 @@ async fn responses_carry_cors_headers_and_preflight_needs_no_credentials() {
         .unwrap()
         .contains("Authorization"));
 }
+
+store::backend_tests!(
+    get_dids_returns_the_seed_shape,
+    patch_did_url_as_in_the_quick_start,
+    errors_use_the_reference_shape_and_status_codes,
+    accounts_hide_the_password_and_accept_updates,
+    core_whoami_needs_the_partner_token,
+    responses_carry_cors_headers_and_preflight_needs_no_credentials,
+);

@@ -16,12 +16,18 @@ pub struct ServeArgs {
     /// SIP UDP address [default: 0.0.0.0:5060]
     #[arg(long, env = "FLEXVOX_SIP_LISTEN")]
     pub sip_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub sip: crate::sip_config::SipArgs,
     /// RTP port range, e.g. 20000-29999 [default: 20000-29999]
     #[arg(long, env = "FLEXVOX_RTP_PORTS")]
     pub rtp_ports: Option<String>,
     /// Folder for the database, caches and credentials.json [default: ./data]
     #[arg(long, env = "FLEXVOX_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Database: postgres://user:password@host/db, or sqlite://path
+    /// [default: the SQLite file flexvox.db in the data folder]
+    #[arg(long, env = "FLEXVOX_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Preset Core API Bearer token for the operator (partner).
     #[arg(long, env = "FLEXVOX_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
@@ -37,6 +43,13 @@ pub struct ServeArgs {
     /// Digest credentials for the trunk, as user:password.
     #[arg(long, env = "FLEXVOX_TRUNK_AUTH")]
     pub trunk_auth: Option<String>,
+    /// Refuse to fetch app URLs (documents, audio, callbacks) on loopback, private,
+    /// link-local and CGNAT addresses. Recommended when apps are not the operator's own.
+    #[arg(long, env = "FLEXVOX_URL_DENY_PRIVATE")]
+    pub url_deny_private: bool,
+    /// Networks that stay reachable with --url-deny-private, comma separated CIDRs.
+    #[arg(long, env = "FLEXVOX_URL_ALLOW", value_delimiter = ',')]
+    pub url_allow: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,27 +57,39 @@ pub struct ServeArgs {
 struct FileConfig {
     http_listen: Option<SocketAddr>,
     sip_listen: Option<SocketAddr>,
+    sip_transports: Option<Vec<String>>,
+    sip_allow: Option<Vec<String>>,
+    sip_users: Option<Vec<crate::sip_config::SipUserEntry>>,
+    sip_realm: Option<String>,
+    max_calls: Option<usize>,
     rtp_ports: Option<String>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     admin_token: Option<String>,
     public_ip: Option<IpAddr>,
     sms_webhook: Option<String>,
     trunk: Option<SocketAddr>,
     trunk_auth: Option<String>,
+    url_deny_private: Option<bool>,
+    url_allow: Option<Vec<ipnet::IpNet>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub http_listen: SocketAddr,
     pub sip_listen: SocketAddr,
+    pub sip: crate::sip_config::SipSettings,
     pub rtp_ports: (u16, u16),
     pub data_dir: PathBuf,
+    /// `None`: the SQLite file in `data_dir`.
+    pub database_url: Option<String>,
     pub admin_token: Option<String>,
     pub public_ip: Option<IpAddr>,
     pub sms_webhook: Option<String>,
     pub trunk: Option<SocketAddr>,
     /// (username, password) answering the trunk's digest challenges.
     pub trunk_credentials: Option<(String, String)>,
+    pub url_policy: crate::url_policy::UrlPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +104,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: toml::de::Error,
     },
+    #[error(transparent)]
+    Sip(#[from] crate::sip_config::SipConfigError),
     #[error("invalid RTP port range {0:?}: expected LOW-HIGH with even LOW, LOW < HIGH")]
     RtpPorts(String),
 }
@@ -111,6 +138,15 @@ impl Config {
                 })?
             }
         };
+        let trunk = args.trunk.or(file.trunk);
+        let sip_file = crate::sip_config::SipFile {
+            sip_transports: file.sip_transports,
+            sip_allow: file.sip_allow,
+            sip_users: file.sip_users,
+            sip_realm: file.sip_realm,
+            max_calls: file.max_calls,
+        };
+        let sip = crate::sip_config::SipSettings::load(args.sip, sip_file, trunk)?;
         let rtp = args
             .rtp_ports
             .or(file.rtp_ports)
@@ -124,11 +160,13 @@ impl Config {
                 .sip_listen
                 .or(file.sip_listen)
                 .unwrap_or(([0, 0, 0, 0], 5060).into()),
+            sip,
             rtp_ports: parse_port_range(&rtp)?,
             data_dir: args
                 .data_dir
                 .or(file.data_dir)
                 .unwrap_or_else(|| "data".into()),
+            database_url: args.database_url.or(file.database_url),
             admin_token: args.admin_token.or(file.admin_token),
             public_ip: args.public_ip.or(file.public_ip),
             sms_webhook: args.sms_webhook.or(file.sms_webhook),
@@ -137,6 +175,14 @@ impl Config {
                 a.split_once(':')
                     .map(|(u, p)| (u.to_string(), p.to_string()))
             }),
+            url_policy: crate::url_policy::UrlPolicy {
+                deny_private: args.url_deny_private || file.url_deny_private.unwrap_or(false),
+                allow: if args.url_allow.is_empty() {
+                    file.url_allow.unwrap_or_default()
+                } else {
+                    args.url_allow
+                },
+            },
         })
     }
 

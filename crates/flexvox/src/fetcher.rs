@@ -1,32 +1,34 @@
 //! HTTP to the customer's app: FlexML documents (POST JSON or GET query) and status callbacks.
 
+use crate::url_policy::{AppHttp, UrlDenied};
 use callflow::{FetchRequest, HttpMethod};
 use std::time::Duration;
 
 pub const DOCUMENT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BODY: usize = callflow::flexml::MAX_DOCUMENT_BYTES;
 
-fn build(http: &reqwest::Client, req: &FetchRequest) -> reqwest::RequestBuilder {
-    match req.method {
+fn build(http: &AppHttp, req: &FetchRequest) -> Result<reqwest::RequestBuilder, UrlDenied> {
+    Ok(match req.method {
         HttpMethod::Post => {
             let body: serde_json::Map<String, serde_json::Value> = req
                 .params
                 .iter()
                 .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                 .collect();
-            http.post(&req.url).json(&body)
+            http.post(&req.url)?.json(&body)
         }
-        HttpMethod::Get => http.get(&req.url).query(&req.params),
+        HttpMethod::Get => http.get(&req.url)?.query(&req.params),
     }
-    .timeout(DOCUMENT_TIMEOUT)
+    .timeout(DOCUMENT_TIMEOUT))
 }
 
 /// Fetches a document; the error string goes to the call's timeline as the app error.
-pub async fn fetch_document(http: &reqwest::Client, req: &FetchRequest) -> Result<String, String> {
+pub async fn fetch_document(http: &AppHttp, req: &FetchRequest) -> Result<String, String> {
     if req.url.is_empty() {
         return Err("no URL is set on the DID or on the account".into());
     }
     let resp = build(http, req)
+        .map_err(|e| e.to_string())?
         .send()
         .await
         .map_err(|e| format!("request failed: {e}"))?;
@@ -46,10 +48,17 @@ pub async fn fetch_document(http: &reqwest::Client, req: &FetchRequest) -> Resul
 
 /// Sends a request whose answer is not used (status and recording callbacks, the SMS
 /// webhook), retrying a few times with backoff.
-pub async fn send_notification(http: reqwest::Client, req: FetchRequest) {
+pub async fn send_notification(http: AppHttp, req: FetchRequest) {
+    let request = match build(&http, &req) {
+        Ok(r) => r,
+        Err(denied) => return tracing::warn!(%denied, "notification not sent"),
+    };
     let mut delay = Duration::from_millis(500);
     for attempt in 1..=4 {
-        match build(&http, &req).send().await {
+        let Some(request) = request.try_clone() else {
+            return;
+        };
+        match request.send().await {
             Ok(resp) if resp.status().is_success() => return,
             Ok(resp) => {
                 tracing::warn!(url = %req.url, status = %resp.status(), attempt, "notification refused")

@@ -9,7 +9,10 @@ mod prompts;
 mod scheduler;
 mod serve;
 mod simulate;
+mod sip_config;
 mod sip_driver;
+mod sip_tcp;
+mod url_policy;
 
 use clap::{Parser, Subcommand};
 use std::net::IpAddr;
@@ -20,13 +23,15 @@ pub struct CallContext {
     pub sip: tokio::sync::mpsc::UnboundedSender<sip_driver::SipCommand>,
     pub media: media_engine::MediaEngine,
     pub prompts: prompts::Prompts,
-    pub http: reqwest::Client,
+    pub http: url_policy::AppHttp,
     pub advertised_ip: IpAddr,
     /// Where Sms messages go; without one they are only logged.
     pub sms_webhook: Option<String>,
     /// Where Dial sends numbers, and the credentials for its challenges.
     pub trunk: Option<std::net::SocketAddr>,
     pub trunk_credentials: Option<(String, String)>,
+    /// SIP users' registered contacts, which Dial reaches by name.
+    pub registrations: call::target::Registrations,
 }
 
 #[derive(Parser)]

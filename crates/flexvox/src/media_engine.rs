@@ -42,6 +42,8 @@ enum Command {
     Bridge(u64, Option<u64>),
     Stop(u64),
     Remove(u64),
+    /// A re-INVITE moved the far end's media, or put it on hold (nothing is sent then).
+    Retarget(u64, SocketAddr, bool),
 }
 
 struct Slot {
@@ -56,6 +58,8 @@ struct Slot {
     port: u16,
     /// The other leg of a bridge: the audio this leg receives is sent on that one.
     bridged_to: Option<u64>,
+    /// The far end put us on hold: the session keeps its clock, its packets are not sent.
+    held: bool,
 }
 
 /// Hands out RTP ports (even numbers, RTCP on the odd one above) from the configured range.
@@ -198,6 +202,11 @@ impl MediaEngine {
         let _ = self.commands.send(Command::Remove(id));
     }
 
+    /// Sends the stream to `remote` from now on; `held` stops sending without stopping time.
+    pub fn retarget(&self, id: u64, remote: SocketAddr, held: bool) {
+        let _ = self.commands.send(Command::Retarget(id, remote, held));
+    }
+
     /// Returns a port that never joined the engine (the call failed before answer).
     pub fn release(&self, rtp: RtpSocket) {
         self.ports
@@ -258,7 +267,9 @@ fn send_frame(slot: &mut Slot, now: Instant) {
     let packet = slot.session.tick();
     // A refused send (ICMP port unreachable from a far end not listening yet) is not fatal:
     // RTP is best effort and the next tick sends the next frame.
-    let _ = slot.socket.send_to(packet, slot.remote);
+    if !slot.held {
+        let _ = slot.socket.send_to(packet, slot.remote);
+    }
     slot.last_sent = Some(now);
     if !slot.first_sent {
         slot.first_sent = true;
@@ -310,6 +321,7 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
                     last_sent: None,
                     port,
                     bridged_to: None,
+                    held: false,
                 },
             );
         }
@@ -334,6 +346,12 @@ fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) 
                 if let Err(e) = s.session.send_digits(&digits) {
                     let _ = s.events.send(EngineEvent::DigitsRefused(e.to_string()));
                 }
+            }
+        }
+        Command::Retarget(id, remote, held) => {
+            if let Some(s) = slots.get_mut(&id) {
+                s.remote = remote;
+                s.held = held;
             }
         }
         Command::Stop(id) => {

@@ -1,6 +1,7 @@
 //! Audio for Say and Play: TTS through the disk cache, and WAV files fetched over HTTP,
 //! decoded to the call rate and kept in memory by URL.
 
+use crate::url_policy::AppHttp;
 use media::wav;
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +12,7 @@ const MAX_AUDIO_BYTES: usize = 50 * 1024 * 1024;
 
 pub struct Prompts {
     tts: Arc<CachedTts<Flite>>,
-    http: reqwest::Client,
+    http: AppHttp,
     audio: Mutex<HashMap<String, Arc<[i16]>>>,
 }
 
@@ -31,7 +32,7 @@ pub fn voice_for(name: &str) -> (Voice, Option<String>) {
 }
 
 impl Prompts {
-    pub fn new(cache_dir: &Path, http: reqwest::Client) -> Result<Prompts, tts::TtsError> {
+    pub fn new(cache_dir: &Path, http: AppHttp) -> Result<Prompts, tts::TtsError> {
         Ok(Prompts {
             tts: Arc::new(CachedTts::new(Flite::new(), cache_dir.join("tts"))?),
             http,
@@ -49,6 +50,31 @@ impl Prompts {
         Ok(samples.into())
     }
 
+    /// A stored file's audio (`<Play><File fileSid=…>`): only files of the partner that owns
+    /// the call's account, so a SID of another partner plays nothing, as if it did not exist.
+    pub async fn play_file(
+        &self,
+        store: &store::Store,
+        account_sid: &str,
+        file_sid: &str,
+    ) -> Result<Arc<[i16]>, String> {
+        let (file, bytes) = store
+            .account_file_data(account_sid, file_sid)
+            .await
+            .map_err(|e| format!("reading storage file {file_sid}: {e}"))?
+            .ok_or_else(|| format!("no storage file {file_sid} for this account"))?;
+        let samples = tokio::task::spawn_blocking(move || wav::decode_to_call_rate(&bytes))
+            .await
+            .map_err(|e| format!("decoder task failed: {e}"))?
+            .map_err(|e| {
+                format!(
+                    "file {} ({}): {e} (this build plays WAV files)",
+                    file.file_sid, file.name
+                )
+            })?;
+        Ok(samples.into())
+    }
+
     pub async fn play(&self, url: &str) -> Result<Arc<[i16]>, String> {
         if let Some(hit) = self
             .audio
@@ -61,6 +87,7 @@ impl Prompts {
         let resp = self
             .http
             .get(url)
+            .map_err(|e| e.to_string())?
             .send()
             .await
             .map_err(|e| format!("fetching {url} failed: {e}"))?;

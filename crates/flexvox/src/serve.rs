@@ -45,7 +45,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let store = store::Store::open_sqlite(&config.data_dir.join("flexvox.db")).await?;
+    let store = match &config.database_url {
+        Some(url) => store::Store::open(url)
+            .await?
+            .with_files_dir(config.data_dir.join("storage")),
+        None => store::Store::open_sqlite(&config.data_dir.join("flexvox.db")).await?,
+    };
     let demo_url = format!("{}/demo/hello", config.http_base());
     let creds = store
         .provision_demo(config.admin_token.as_deref(), DEMO_NUMBER, &demo_url)
@@ -59,22 +64,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             addr: config.http_listen,
             source,
         })?;
-    let sip_socket = tokio::net::UdpSocket::bind(config.sip_listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            what: "SIP",
-            addr: config.sip_listen,
-            source,
-        })?;
-    let sip_port = sip_socket
-        .local_addr()
-        .map(|a| a.port())
-        .unwrap_or(config.sip_listen.port());
+    let (sip_socket, sip_tcp, sip_port) = bind_sip(&config).await?;
     let advertised_ip = config.advertised_sip_ip();
 
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("flexvox/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    let http = crate::url_policy::AppHttp::new(config.url_policy.clone())?;
     let prompts = Prompts::new(&config.data_dir.join("cache"), http.clone())?;
     let media = MediaEngine::start(config.sip_listen.ip(), config.rtp_ports);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -89,19 +82,33 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         sms_webhook,
         trunk: config.trunk,
         trunk_credentials: config.trunk_credentials.clone(),
+        registrations: crate::call::target::Registrations::new(vec![
+            advertised_ip.to_string(),
+            config.sip_listen.ip().to_string(),
+            "127.0.0.1".into(),
+            "localhost".into(),
+            config.sip.realm.clone(),
+        ]),
     });
     let ua = UserAgent::new(UaConfig {
         local_addr: SocketAddr::new(advertised_ip, sip_port),
         timers: Timers::default(),
         user_agent: concat!("flexvox/", env!("CARGO_PKG_VERSION")).into(),
         seed: rand::random(),
+        max_calls: config.sip.max_calls,
+        access: sip::policy::AccessPolicy {
+            allow: config.sip.allow.clone(),
+        },
+        users: config.sip.users.clone(),
+        realm: config.sip.realm.clone(),
+        ..UaConfig::default()
     });
     // Outbound calls of the FlexML API, placed over SIP when due (also after a restart).
     crate::scheduler::spawn(
         store.clone(),
         Arc::new(crate::call::SipDialer { ctx: ctx.clone() }),
     );
-    tokio::spawn(sip_driver::run(sip_socket, ua, ctx, sip_rx));
+    tokio::spawn(sip_driver::run(sip_socket, sip_tcp, ua, ctx, sip_rx));
 
     let credentials = serde_json::json!({
         "core_api_token": creds.token,
@@ -142,4 +149,51 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         })
         .await
         .map_err(ServeError::Serve)
+}
+
+/// Binds the SIP transports on `--sip-listen`: UDP and TCP share the address (and the port,
+/// when the configured one is 0 and UDP picks it).
+async fn bind_sip(
+    config: &Config,
+) -> Result<
+    (
+        Option<tokio::net::UdpSocket>,
+        Option<tokio::net::TcpListener>,
+        u16,
+    ),
+    ServeError,
+> {
+    let mut addr = config.sip_listen;
+    let bind_err = |what, addr| move |source| ServeError::Bind { what, addr, source };
+    let udp = match config.sip.udp {
+        true => Some(
+            tokio::net::UdpSocket::bind(addr)
+                .await
+                .map_err(bind_err("SIP (UDP)", addr))?,
+        ),
+        false => None,
+    };
+    if let Some(port) = udp
+        .as_ref()
+        .and_then(|u| u.local_addr().ok())
+        .map(|a| a.port())
+    {
+        addr.set_port(port);
+    }
+    let tcp = match config.sip.tcp {
+        true => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(bind_err("SIP (TCP)", addr))?,
+        ),
+        false => None,
+    };
+    if let Some(port) = tcp
+        .as_ref()
+        .and_then(|t| t.local_addr().ok())
+        .map(|a| a.port())
+    {
+        addr.set_port(port);
+    }
+    Ok((udp, tcp, addr.port()))
 }

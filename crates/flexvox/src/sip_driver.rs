@@ -1,15 +1,17 @@
-//! The SIP socket task: feeds datagrams and timeouts into the sans-IO `UserAgent`, sends what
-//! it emits, starts a call task per INVITE, routes dialog events to it, and places the
-//! outbound legs that Dial asks for.
+//! The SIP socket task: feeds datagrams, TCP messages and timeouts into the sans-IO
+//! `UserAgent`, sends what it emits on the transport it names, starts a call task per INVITE,
+//! routes dialog events to it, mirrors registrations for Dial, and places the outbound legs
+//! that Dial asks for.
 
 use crate::call::{self, CallSignal};
+use crate::sip_tcp::TcpTransport;
 use crate::CallContext;
 use sip::ua::{EndReason, FailReason, UaEvent};
-use sip::{CallId, OutboundCall, UserAgent};
+use sip::{CallId, OutboundCall, Peer, Transport, UserAgent};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 #[derive(Debug)]
@@ -49,12 +51,25 @@ struct Outbound {
     events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
 }
 
+/// Receives a datagram, or waits forever when UDP is not served.
+async fn recv_udp(
+    socket: &Option<UdpSocket>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, std::net::SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
 pub async fn run(
-    socket: UdpSocket,
+    socket: Option<UdpSocket>,
+    tcp_listener: Option<TcpListener>,
     mut ua: UserAgent,
     ctx: Arc<CallContext>,
     mut commands: mpsc::UnboundedReceiver<SipCommand>,
 ) {
+    let (mut tcp, mut tcp_events) = TcpTransport::start(tcp_listener);
     let mut calls: HashMap<CallId, mpsc::UnboundedSender<CallSignal>> = HashMap::new();
     let mut outbound: HashMap<CallId, Outbound> = HashMap::new();
     let mut by_key: HashMap<u64, CallId> = HashMap::new();
@@ -64,10 +79,15 @@ pub async fn run(
             .poll_timeout()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
-            received = socket.recv_from(&mut buf) => match received {
+            received = recv_udp(&socket, &mut buf) => match received {
                 Ok((n, from)) => ua.handle_datagram(Instant::now(), from, &buf[..n]),
                 Err(e) => tracing::warn!(error = %e, "SIP socket receive failed"),
             },
+            Some(event) = tcp_events.recv() => {
+                if let Some((from, bytes)) = tcp.on_event(event) {
+                    ua.handle_message(Instant::now(), Peer::tcp(from), &bytes);
+                }
+            }
             Some(cmd) = commands.recv() => {
                 let now = Instant::now();
                 match cmd {
@@ -95,8 +115,16 @@ pub async fn run(
             _ = tokio::time::sleep_until(deadline.into()) => ua.handle_timeout(Instant::now()),
         }
         while let Some(t) = ua.poll_transmit() {
-            if let Err(e) = socket.send_to(&t.bytes, t.to).await {
-                tracing::warn!(to = %t.to, error = %e, "SIP send failed");
+            match (t.transport, &socket) {
+                (Transport::Tcp, _) => tcp.send(t.to, t.bytes),
+                (Transport::Udp, Some(udp)) => {
+                    if let Err(e) = udp.send_to(&t.bytes, t.to).await {
+                        tracing::warn!(to = %t.to, error = %e, "SIP send failed");
+                    }
+                }
+                (Transport::Udp, None) => {
+                    tracing::warn!(to = %t.to, "UDP is not served (--sip-transports): message dropped")
+                }
             }
         }
         while let Some(event) = ua.poll_event() {
@@ -121,6 +149,24 @@ pub async fn run(
                 }
                 UaEvent::Malformed { from, error } => {
                     tracing::info!(%from, %error, "malformed SIP message")
+                }
+                UaEvent::Digit { call, digit, .. } => {
+                    signal(&calls, call, CallSignal::Digit(digit))
+                }
+                UaEvent::MediaUpdate {
+                    call, remote, hold, ..
+                } => signal(&calls, call, CallSignal::RemoteMedia { remote, hold }),
+                UaEvent::Refused { from, status } => {
+                    tracing::info!(%from, status, "INVITE refused")
+                }
+                UaEvent::Registration { user, contact } => {
+                    match &contact {
+                        Some(b) => {
+                            tracing::info!(%user, contact = %b.uri, source = %b.source.addr, "SIP user registered")
+                        }
+                        None => tracing::info!(%user, "SIP user unregistered"),
+                    }
+                    ctx.registrations.set(&user, contact);
                 }
                 UaEvent::OutboundProgress { call, status, .. } => {
                     notify(&outbound, call, OutboundEvent::Progress(status))

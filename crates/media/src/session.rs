@@ -1,18 +1,28 @@
 //! One call's media, sans-IO: a queue of prompts played out one 20 ms RTP packet per `tick`,
 //! DTMF sent and received (as RFC 4733 events or in-band tones), and the receive side's
 //! counters. The engine calls `tick` on its frame clock and sends whatever bytes it returns.
+//!
+//! Callers that pass times and source addresses (`receive_at`, `tick_at`) also get
+//! symmetric-RTP latching, RTCP, and a jitter buffer in front of what the session hears;
+//! `receive` and `tick` keep their original, untimed behaviour.
 
 mod dialer;
+mod inbound;
 mod listener;
 
 use crate::dtmf::{DialError, DialTiming, DtmfEvent};
 use crate::g711;
+use crate::jitter::{FrameKind, JitterStats};
+use crate::rtcp::{self, RtcpConfig, RtcpError, RtcpEvent, RtcpReporter, RtcpSummary};
 use crate::rtp::RtpPacket;
 use crate::FRAME_SAMPLES;
 use dialer::{DialOutput, Dialer};
+use inbound::Inbound;
 use listener::Listener;
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub type PromptId = u64;
 
@@ -130,6 +140,7 @@ pub struct MediaSession {
     listener: Listener,
     /// Payloads from the other leg of a bridge, in this session's encoding, sent as they come.
     relay: VecDeque<Vec<u8>>,
+    inbound: Inbound,
 }
 
 /// At most this many bridged frames wait to be sent: more would only add delay.
@@ -164,6 +175,7 @@ impl MediaSession {
             dialer: Dialer::default(),
             listener: Listener::default(),
             relay: VecDeque::new(),
+            inbound: Inbound::default(),
         }
     }
 
@@ -254,6 +266,24 @@ impl MediaSession {
     /// sent, their packets or tones take the place of the prompt, which plays on unheard so
     /// that it stays in time.
     pub fn tick(&mut self) -> &[u8] {
+        self.tick_inner(None)
+    }
+
+    /// `tick` at a known time: also plays one frame out of the jitter buffer (listened to
+    /// for in-band keys, and available from `heard`) and counts the packet for RTCP.
+    pub fn tick_at(&mut self, now: Instant) -> &[u8] {
+        self.tick_inner(Some(now))
+    }
+
+    fn tick_inner(&mut self, now: Option<Instant>) -> &[u8] {
+        if let Some(now) = now {
+            self.inbound.now = Some(now);
+        }
+        let now = self.inbound.now;
+        if let Some(now) = now {
+            self.hear(now);
+        }
+        let media_timestamp = self.timestamp;
         let relayed = match self.is_playing() {
             false => self.relay.pop_front(),
             true => None,
@@ -310,6 +340,9 @@ impl MediaSession {
             }
         };
         packet.write(&mut self.packet);
+        if let (Some(rtcp), Some(now)) = (self.inbound.rtcp.as_mut(), now) {
+            rtcp.on_sent(now, media_timestamp, self.packet.len() - 12);
+        }
         self.was_talking = sound;
         self.last_had_audio = sent_prompt;
         self.sequence = self.sequence.wrapping_add(1);
@@ -338,6 +371,24 @@ impl MediaSession {
     /// Takes a datagram from the far end: counts it, and listens for keys in it, which come
     /// out of `poll_event` as `DigitStarted` and `DigitEnded`.
     pub fn receive(&mut self, data: &[u8]) {
+        self.receive_inner(None, data);
+    }
+
+    /// Takes a datagram that arrived at `now` from `from` on the RTP port. RTCP multiplexed
+    /// there (RFC 5761) is told apart and handled as by `receive_rtcp`. Audio goes through the
+    /// jitter buffer, played out by `tick_at`, rather than straight to the key detector.
+    pub fn receive_at(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        self.inbound.now = Some(now);
+        if rtcp::is_rtcp(data) {
+            if self.receive_rtcp(now, data).is_err() {
+                self.stats.malformed_received += 1;
+            }
+            return;
+        }
+        self.receive_inner(Some((now, from)), data);
+    }
+
+    fn receive_inner(&mut self, timed: Option<(Instant, SocketAddr)>, data: &[u8]) {
         let packet = match RtpPacket::parse(data) {
             Ok(packet) => packet,
             Err(_) => {
@@ -347,17 +398,111 @@ impl MediaSession {
         };
         self.stats.packets_received += 1;
         self.stats.bytes_received += data.len() as u64;
+        let media = packet.payload_type == self.payload_type
+            || Some(packet.payload_type) == self.telephone_event;
+        if let Some((now, from)) = timed.filter(|_| media) {
+            self.inbound.observe_source(from);
+            if packet.payload_type == self.payload_type {
+                self.inbound.buffer_audio(now, &packet, self.encoding);
+            }
+        }
+        if let Some(rtcp) = self.inbound.rtcp.as_mut().filter(|_| media) {
+            rtcp.on_received(
+                timed.map(|(now, _)| now),
+                packet.ssrc,
+                packet.sequence,
+                packet.timestamp,
+            );
+        }
         let events = &mut self.events;
         let heard = self.listener.packet(
             &packet,
             self.encoding,
             self.payload_type,
             self.telephone_event,
+            // Timed audio reaches the key detector through the jitter buffer instead.
+            timed.is_none(),
             |e| events.push_back(e.into()),
         );
         if heard.is_err() {
             self.stats.malformed_received += 1;
         }
+    }
+
+    /// Plays a frame out of the jitter buffer and listens to it for keys.
+    fn hear(&mut self, now: Instant) {
+        let Some(frame) = self.inbound.play(now) else {
+            return;
+        };
+        if self.telephone_event.is_none() {
+            let events = &mut self.events;
+            self.listener.pcm(frame, |e| events.push_back(e.into()));
+        }
+    }
+
+    /// The frame the last `tick_at` played out of the jitter buffer, and how it was made:
+    /// what a recording or a conference hears from this leg. `None` until timed audio came.
+    pub fn heard(&self) -> Option<(&[i16; FRAME_SAMPLES], FrameKind)> {
+        self.inbound.heard_kind.map(|k| (&self.inbound.heard, k))
+    }
+
+    pub fn jitter_stats(&self) -> JitterStats {
+        self.inbound.jitter.stats()
+    }
+
+    /// The address the SDP gave for the far end's media; the first packet from anywhere
+    /// else latches the session there (symmetric RTP, for far ends behind NAT).
+    pub fn set_remote(&mut self, sdp_address: SocketAddr) {
+        self.inbound.set_sdp_remote(sdp_address);
+    }
+
+    /// Where the far end's media actually comes from, when it is not the SDP address: send
+    /// there instead.
+    pub fn latched_remote(&self) -> Option<SocketAddr> {
+        self.inbound.latched()
+    }
+
+    /// The latched address, once, when it is first learnt.
+    pub fn poll_latched_remote(&mut self) -> Option<SocketAddr> {
+        self.inbound.take_latch_notice()
+    }
+
+    /// Starts RTCP for this session's stream: reports then come out of `poll_rtcp`.
+    pub fn enable_rtcp(&mut self, config: RtcpConfig) {
+        self.inbound.rtcp = Some(RtcpReporter::new(self.ssrc, config));
+    }
+
+    /// A compound RTCP report to send, when one is due.
+    pub fn poll_rtcp(&mut self, now: Instant) -> Option<&[u8]> {
+        self.inbound.rtcp.as_mut()?.poll_transmit(now)
+    }
+
+    /// When `poll_rtcp` next has a report.
+    pub fn rtcp_timeout(&self) -> Option<Instant> {
+        self.inbound.rtcp.as_ref()?.poll_timeout()
+    }
+
+    /// The last report and a BYE, to send as the call ends.
+    pub fn rtcp_bye(&mut self, now: Instant, reason: Option<&str>) -> Option<&[u8]> {
+        Some(self.inbound.rtcp.as_mut()?.bye(now, reason))
+    }
+
+    /// Takes an RTCP datagram (from the RTCP port, or demultiplexed by `receive_at`).
+    pub fn receive_rtcp(&mut self, now: Instant, data: &[u8]) -> Result<(), RtcpError> {
+        self.inbound.now = Some(now);
+        match self.inbound.rtcp.as_mut() {
+            Some(rtcp) => rtcp.handle(now, data),
+            // Not reporting: still check it, so garbage is counted the same either way.
+            None => rtcp::parse_compound(data).map(|_| ()),
+        }
+    }
+
+    pub fn poll_rtcp_event(&mut self) -> Option<RtcpEvent> {
+        self.inbound.rtcp.as_mut()?.poll_event()
+    }
+
+    pub fn rtcp_summary(&self) -> Option<RtcpSummary> {
+        self.inbound.rtcp_summary()
     }
 
     /// Fills `self.frame`; returns whether any prompt audio (not silence) is in it.

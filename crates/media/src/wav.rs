@@ -3,7 +3,7 @@
 
 use crate::{g711, resample, CALL_RATE};
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum WavError {
     #[error("not a RIFF/WAVE file")]
     NotWave,
@@ -22,16 +22,34 @@ pub enum WavError {
 /// within twice the sample count of the input.
 pub const MIN_RATE: u32 = 4000;
 
-struct Format {
-    tag: u16,
-    channels: u16,
-    rate: u32,
-    bits: u16,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Format {
+    pub(crate) tag: u16,
+    pub(crate) channels: u16,
+    pub(crate) rate: u32,
+    pub(crate) bits: u16,
 }
 
-/// Decodes a WAV file into 16-bit mono samples at 8 kHz.
-pub fn decode_to_call_rate(data: &[u8]) -> Result<Vec<i16>, WavError> {
-    if data.len() < 12 || &data[0..4] != b"RIFF" || &data[8..12] != b"WAVE" {
+/// Where the samples are: the format, the offset of the data chunk's body and its length
+/// (`None` when the header gives 0, as streams written on the fly do: read to the end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) format: Format,
+    pub(crate) data_start: usize,
+    pub(crate) data_len: Option<usize>,
+}
+
+/// Finds the fmt and data chunks. `Ok(None)` means the header is not all there yet; with
+/// `complete`, the bytes are the whole file and a missing chunk is an error.
+pub(crate) fn parse_layout(data: &[u8], complete: bool) -> Result<Option<Layout>, WavError> {
+    if data.len() < 12 {
+        return if complete || !could_be_wave(data) {
+            Err(WavError::NotWave)
+        } else {
+            Ok(None)
+        };
+    }
+    if &data[0..4] != b"RIFF" || &data[8..12] != b"WAVE" {
         return Err(WavError::NotWave);
     }
     let mut format = None;
@@ -41,60 +59,94 @@ pub fn decode_to_call_rate(data: &[u8]) -> Result<Vec<i16>, WavError> {
         let size = u32::from_le_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]])
             as usize;
         let body_start = pos + 8;
-        // Streams written on the fly may carry a 0 or oversized length: take what is there.
-        let body_end = body_start.saturating_add(size).min(data.len());
-        let body = &data[body_start..body_end];
-        match id {
-            b"fmt " if body.len() >= 16 => {
-                let mut tag = u16::from_le_bytes([body[0], body[1]]);
-                if tag == 0xFFFE && body.len() >= 26 {
-                    tag = u16::from_le_bytes([body[24], body[25]]);
-                }
-                format = Some(Format {
-                    tag,
-                    channels: u16::from_le_bytes([body[2], body[3]]).max(1),
-                    rate: u32::from_le_bytes([body[4], body[5], body[6], body[7]]),
-                    bits: u16::from_le_bytes([body[14], body[15]]),
-                });
+        let body_end = body_start.saturating_add(size);
+        if id == b"data" {
+            let format = format.ok_or(WavError::NoFormat)?;
+            return Ok(Some(Layout {
+                format,
+                data_start: body_start,
+                data_len: (size != 0).then_some(size),
+            }));
+        }
+        if body_end > data.len() && !complete {
+            return Ok(None);
+        }
+        // Streams written on the fly may carry an oversized length: take what is there.
+        let body = &data[body_start..body_end.min(data.len())];
+        if id == b"fmt " && body.len() >= 16 {
+            let mut tag = u16::from_le_bytes([body[0], body[1]]);
+            if tag == 0xFFFE && body.len() >= 26 {
+                tag = u16::from_le_bytes([body[24], body[25]]);
             }
-            b"data" => {
-                let format = format.ok_or(WavError::NoFormat)?;
-                let data_body = if size == 0 { &data[body_start..] } else { body };
-                return decode_samples(&format, data_body);
-            }
-            _ => {}
+            format = Some(Format {
+                tag,
+                channels: u16::from_le_bytes([body[2], body[3]]).max(1),
+                rate: u32::from_le_bytes([body[4], body[5], body[6], body[7]]),
+                bits: u16::from_le_bytes([body[14], body[15]]),
+            });
         }
         pos = body_start.saturating_add(size + (size & 1));
     }
-    Err(WavError::NoData)
+    if complete {
+        Err(WavError::NoData)
+    } else {
+        Ok(None)
+    }
 }
 
-fn decode_samples(f: &Format, body: &[u8]) -> Result<Vec<i16>, WavError> {
-    let unsupported = WavError::Unsupported {
-        format: f.tag,
-        bits: f.bits,
+fn could_be_wave(prefix: &[u8]) -> bool {
+    let riff = b"RIFF";
+    let n = prefix.len().min(4);
+    prefix[..n] == riff[..n] && (prefix.len() <= 8 || b"WAVE".starts_with(&prefix[8..]))
+}
+
+/// Decodes a WAV file into 16-bit mono samples at 8 kHz.
+pub fn decode_to_call_rate(data: &[u8]) -> Result<Vec<i16>, WavError> {
+    let layout = parse_layout(data, true)?.ok_or(WavError::NoData)?;
+    let start = layout.data_start.min(data.len());
+    let end = match layout.data_len {
+        Some(len) => start.saturating_add(len).min(data.len()),
+        None => data.len(),
     };
+    decode_samples(&layout.format, &data[start..end])
+}
+
+/// Bytes per sample of one channel, once the encoding and rate are known to be supported.
+pub(crate) fn sample_width(f: &Format) -> Result<usize, WavError> {
     let width = match (f.tag, f.bits) {
         (1, 8) | (6, 8) | (7, 8) => 1,
         (1, 16) => 2,
         (1, 24) => 3,
         (1, 32) | (3, 32) => 4,
-        _ => return Err(unsupported),
+        _ => {
+            return Err(WavError::Unsupported {
+                format: f.tag,
+                bits: f.bits,
+            })
+        }
     };
     if f.rate < MIN_RATE {
         return Err(WavError::SampleRate(f.rate));
     }
+    Ok(width)
+}
+
+/// Averages the channels of whole sample frames into mono, full scale ±1.0.
+pub(crate) fn to_mono(f: &Format, width: usize, body: &[u8], out: &mut Vec<f32>) {
     let frame = width * f.channels as usize;
-    let mono: Vec<f32> = body
-        .chunks_exact(frame)
-        .map(|fr| {
-            let sum: f32 = fr
-                .chunks_exact(width)
-                .map(|s| sample_to_f32(f.tag, s))
-                .sum();
-            sum / f.channels as f32
-        })
-        .collect();
+    out.extend(body.chunks_exact(frame).map(|fr| {
+        let sum: f32 = fr
+            .chunks_exact(width)
+            .map(|s| sample_to_f32(f.tag, s))
+            .sum();
+        sum / f.channels as f32
+    }));
+}
+
+fn decode_samples(f: &Format, body: &[u8]) -> Result<Vec<i16>, WavError> {
+    let width = sample_width(f)?;
+    let mut mono = Vec::with_capacity(body.len() / width);
+    to_mono(f, width, body, &mut mono);
     if f.rate == CALL_RATE {
         return Ok(resample::to_i16(&mono));
     }

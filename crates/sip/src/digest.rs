@@ -255,6 +255,108 @@ pub fn parse_authorization(value: &str) -> Vec<(String, String)> {
     auth_params(rest)
 }
 
+/// The credentials a request carries in `Authorization`/`Proxy-Authorization` (server side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub realm: String,
+    pub nonce: String,
+    pub uri: String,
+    pub response: String,
+    pub algorithm: Algorithm,
+    pub cnonce: String,
+    pub nc: u32,
+    /// Whether `qop=auth` was used (else RFC 2069 form).
+    pub qop_auth: bool,
+}
+
+/// Parses a `Digest` credentials value; `None` when a part we need is missing or unknown.
+pub fn parse_credentials(value: &str) -> Option<Credentials> {
+    let (scheme, rest) = value.trim().split_once(char::is_whitespace)?;
+    if !scheme.eq_ignore_ascii_case("Digest") {
+        return None;
+    }
+    let params = auth_params(rest);
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let qop = get("qop");
+    let qop_auth = match qop.as_deref() {
+        None => false,
+        Some(q) if q.eq_ignore_ascii_case("auth") => true,
+        Some(_) => return None,
+    };
+    Some(Credentials {
+        username: get("username")?,
+        realm: get("realm")?,
+        nonce: get("nonce")?,
+        uri: get("uri")?,
+        response: get("response")?,
+        algorithm: match get("algorithm") {
+            Some(a) => Algorithm::parse(&a)?,
+            None => Algorithm::Md5,
+        },
+        cnonce: get("cnonce").unwrap_or_default(),
+        nc: match get("nc") {
+            Some(nc) => u32::from_str_radix(&nc, 16).ok()?,
+            None => 0,
+        },
+        qop_auth,
+    })
+}
+
+/// Whether `creds` answer their nonce for `method` with `password`.
+pub fn verify(creds: &Credentials, method: &str, password: &str) -> bool {
+    let ch = Challenge {
+        realm: creds.realm.clone(),
+        nonce: creds.nonce.clone(),
+        opaque: None,
+        qop: if creds.qop_auth {
+            vec!["auth".into()]
+        } else {
+            Vec::new()
+        },
+        algorithm: creds.algorithm,
+        stale: false,
+    };
+    let expected = response(
+        &ch,
+        &DigestInput {
+            method,
+            uri: &creds.uri,
+            username: &creds.username,
+            password,
+            cnonce: &creds.cnonce,
+            nc: creds.nc,
+        },
+    );
+    // Compare every byte so the time taken does not reveal how much matched.
+    let got = creds.response.to_ascii_lowercase();
+    expected.len() == got.len()
+        && expected
+            .bytes()
+            .zip(got.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// A `WWW-Authenticate`/`Proxy-Authenticate` value offering `qop=auth`.
+pub fn challenge_value(realm: &str, nonce: &str, algorithm: Algorithm, stale: bool) -> String {
+    let mut out = format!(
+        "Digest realm={}, nonce={}, qop=\"auth\", algorithm={}",
+        quote(realm),
+        quote(nonce),
+        algorithm.as_str()
+    );
+    if stale {
+        out.push_str(", stale=true");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +443,27 @@ mod tests {
         let old = parse_challenge("Digest realm=r, nonce=n").unwrap();
         let auth = authorization(&old, &input("p", "c"));
         assert!(!auth.contains("cnonce") && !auth.contains("qop"));
+    }
+
+    #[test]
+    fn server_verifies_what_the_client_computes() {
+        for alg in [Algorithm::Md5, Algorithm::Sha256] {
+            let ch = parse_challenge(&challenge_value("flexvox", "n1", alg, false)).unwrap();
+            let inp = DigestInput {
+                method: "REGISTER",
+                uri: "sip:127.0.0.1",
+                username: "alice",
+                password: "secret",
+                cnonce: "c1",
+                nc: 1,
+            };
+            let creds = parse_credentials(&authorization(&ch, &inp)).unwrap();
+            assert_eq!(creds.algorithm, alg);
+            assert!(verify(&creds, "REGISTER", "secret"));
+            assert!(!verify(&creds, "REGISTER", "wrong"));
+            assert!(!verify(&creds, "INVITE", "secret"));
+        }
+        assert!(parse_credentials("Digest username=\"a\"").is_none());
+        assert!(parse_credentials("Basic abc").is_none());
     }
 }

@@ -5,9 +5,13 @@
 
 pub mod digest;
 pub mod message;
+pub mod policy;
+pub mod registrar;
 pub mod sdp;
 pub mod transaction;
+pub mod transport;
 pub mod ua;
 
 pub use message::{Headers, Message, Method, ParseError, Request, Response};
+pub use transport::{Peer, Transport};
 pub use ua::{CallId, OutboundCall, Transmit, UaConfig, UaEvent, UserAgent};

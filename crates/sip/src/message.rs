@@ -107,6 +107,10 @@ pub(crate) fn canonical_name(name: &str) -> String {
         "authorization" => "Authorization",
         "proxy-authorization" => "Proxy-Authorization",
         "retry-after" => "Retry-After",
+        "x" | "session-expires" => "Session-Expires",
+        "min-se" => "Min-SE",
+        "expires" => "Expires",
+        "require" => "Require",
         _ => return name.to_string(),
     };
     full.to_string()

@@ -180,6 +180,110 @@ a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n
     )
 }
 
+/// The media direction attribute (RFC 3264 §5.1, §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+
+    /// The direction an answer takes to this offered one (RFC 3264 §6.1).
+    pub fn answer(self) -> Direction {
+        match self {
+            Direction::SendRecv => Direction::SendRecv,
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            Direction::Inactive => Direction::Inactive,
+        }
+    }
+
+    /// Whether the side that wrote this direction wants to receive media.
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+}
+
+/// The direction of the first audio stream: its own attribute, else the session's, else
+/// sendrecv (RFC 4566 §6).
+pub fn direction(body: &[u8]) -> Direction {
+    let text = String::from_utf8_lossy(body);
+    let (mut session, mut media, mut in_audio, mut seen_audio) = (None, None, false, false);
+    for line in text.lines() {
+        let line = line.trim_end();
+        if let Some(m) = line.strip_prefix("m=") {
+            in_audio = m.starts_with("audio ") && !seen_audio;
+            seen_audio |= in_audio;
+            continue;
+        }
+        let dir = match line {
+            "a=sendrecv" => Direction::SendRecv,
+            "a=sendonly" => Direction::SendOnly,
+            "a=recvonly" => Direction::RecvOnly,
+            "a=inactive" => Direction::Inactive,
+            _ => continue,
+        };
+        if !seen_audio {
+            session = Some(dir);
+        } else if in_audio {
+            media = Some(dir);
+        }
+    }
+    media.or(session).unwrap_or(Direction::SendRecv)
+}
+
+/// Our earlier SDP with a new direction and o= version: the answer to a re-offer that keeps
+/// the codec and our address (RFC 3264 §8).
+pub fn reanswer(previous: &str, dir: Direction, version: u64) -> String {
+    let mut out = String::with_capacity(previous.len() + 16);
+    let mut wrote_dir = false;
+    for line in previous.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(
+            line,
+            "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"
+        ) {
+            if !wrote_dir {
+                out.push_str(&format!("a={}\r\n", dir.attribute()));
+                wrote_dir = true;
+            }
+            continue;
+        }
+        match line.strip_prefix("o=") {
+            Some(o) => {
+                let mut f: Vec<&str> = o.split(' ').collect();
+                let v = version.to_string();
+                if f.len() == 6 {
+                    f[2] = &v;
+                }
+                out.push_str(&format!("o={}\r\n", f.join(" ")));
+            }
+            None => {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+        }
+    }
+    if !wrote_dir {
+        out.push_str(&format!("a={}\r\n", dir.attribute()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +324,25 @@ a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\n";
         .unwrap();
         assert_eq!(negotiate(&offer), Err(SdpError::NoCommonCodec));
         assert_eq!(parse_offer(b"v=0\r\n"), Err(SdpError::NoAudio));
+    }
+
+    #[test]
+    fn hold_offers_are_answered_with_the_reflected_direction() {
+        let ans = answer(
+            &negotiate(&parse_offer(OFFER.as_bytes()).unwrap()).unwrap(),
+            "127.0.0.1".parse().unwrap(),
+            20000,
+            7,
+        );
+        let hold = format!("{OFFER}a=sendonly\r\n");
+        assert_eq!(direction(hold.as_bytes()), Direction::SendOnly);
+        let re = reanswer(&ans, direction(hold.as_bytes()).answer(), 8);
+        assert!(re.contains("a=recvonly\r\n") && !re.contains("sendrecv"));
+        assert!(re.contains("o=flexvox 7 8 IN IP4 127.0.0.1\r\n"));
+        assert_eq!(direction(re.as_bytes()), Direction::RecvOnly);
+        let session_level = "v=0\r\na=inactive\r\nm=audio 1 RTP/AVP 0\r\n";
+        assert_eq!(direction(session_level.as_bytes()), Direction::Inactive);
+        assert_eq!(Direction::Inactive.answer(), Direction::Inactive);
+        assert_eq!(direction(OFFER.as_bytes()), Direction::SendRecv);
     }
 }

@@ -6,26 +6,59 @@
 use crate::message::{
     self, param, parse, uri_of, uri_user, Headers, Message, Method, Request, Response,
 };
+use crate::policy::AccessPolicy;
+use crate::registrar::{Binding, Registrar, RegistrarConfig};
+use crate::sdp::Direction;
 use crate::transaction::{
-    ClientOutcome, InviteClientTransaction, InviteServerEvent, InviteServerState,
-    InviteServerTransaction, NonInviteClientTransaction, NonInviteServerTransaction, Timers,
+    InviteClientTransaction, InviteServerEvent, InviteServerState, InviteServerTransaction,
+    NonInviteClientTransaction, NonInviteServerTransaction, Timers,
 };
+use crate::transport::{Peer, Transport};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+mod admission;
+mod dialog;
 mod outbound;
 
+pub use dialog::{dtmf_from_info, SessionTimerConfig};
 pub use outbound::{call_status_for, FailReason, OutboundCall};
 
 #[derive(Debug, Clone)]
 pub struct UaConfig {
-    /// The address written into Via and Contact.
+    /// The address written into Via and Contact (UDP and TCP share it).
     pub local_addr: SocketAddr,
     pub timers: Timers,
     pub user_agent: String,
-    /// Seeds tags, branches and Call-IDs so that two runs never reuse them.
+    /// Seeds tags, branches, Call-IDs and nonces so that two runs never reuse them.
     pub seed: u64,
+    /// New INVITEs past this many calls (inbound and outbound) get 503 with Retry-After.
+    pub max_calls: usize,
+    /// Sources whose INVITEs are trusted without credentials (trunks, this machine).
+    pub access: AccessPolicy,
+    /// SIP users (name, password): they REGISTER, and may call from anywhere with digest.
+    pub users: Vec<(String, String)>,
+    pub realm: String,
+    pub registrar: RegistrarConfig,
+    pub session_timer: SessionTimerConfig,
+}
+
+impl Default for UaConfig {
+    fn default() -> Self {
+        UaConfig {
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            timers: Timers::default(),
+            user_agent: "flexvox".into(),
+            seed: 0,
+            max_calls: 2000,
+            access: AccessPolicy::default(),
+            users: Vec::new(),
+            realm: "flexvox".into(),
+            registrar: RegistrarConfig::default(),
+            session_timer: SessionTimerConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +67,8 @@ pub struct CallId(pub u64);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
     pub to: SocketAddr,
+    /// UDP, or the stream connection to `to` (opened if there is none).
+    pub transport: Transport,
     pub bytes: Vec<u8>,
 }
 
@@ -51,6 +86,7 @@ pub struct IncomingCall {
     pub diverted_from: Option<String>,
     pub sdp: Vec<u8>,
     pub source: SocketAddr,
+    pub transport: Transport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +136,30 @@ pub enum UaEvent {
         from: SocketAddr,
         error: String,
     },
+    /// A key pressed, signalled by SIP INFO (`application/dtmf-relay` or `application/dtmf`).
+    Digit {
+        call: CallId,
+        digit: char,
+        duration_ms: u32,
+    },
+    /// A re-INVITE or UPDATE changed the remote media: where to send, and whether the
+    /// peer wants to receive (`hold`: sendonly, inactive or a 0.0.0.0 address).
+    MediaUpdate {
+        call: CallId,
+        remote: SocketAddr,
+        direction: Direction,
+        hold: bool,
+    },
+    /// A new INVITE was refused before any call existed (403, 407, 422, 503).
+    Refused {
+        from: SocketAddr,
+        status: u16,
+    },
+    /// A SIP user's reachable contact changed (`None`: no live registration left).
+    Registration {
+        user: String,
+        contact: Option<Binding>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,13 +173,24 @@ enum DialogState {
 #[derive(Debug)]
 struct Dialog {
     invite: Request,
-    source: SocketAddr,
+    source: Peer,
     local_tag: String,
     invite_branch: String,
     state: DialogState,
     local_cseq: u32,
     answer_sdp: Option<String>,
     ack_timed_out: bool,
+    /// The remote CSeq seen last: a lower one in a new request is refused (§12.2.2).
+    remote_cseq: u32,
+    /// The remote target, refreshed by re-INVITE Contact (§12.2.2).
+    remote_target: String,
+    /// A re-INVITE of the peer that we answered: (CSeq, branch), to match its ACK.
+    reinvite: Option<(u32, String)>,
+    /// Version of our SDP's o= line; it grows whenever our SDP changes (RFC 3264 §8).
+    sdp_version: u64,
+    session: Option<dialog::SessionTimer>,
+    /// The session refresh we sent last (UPDATE or re-INVITE): its branch and CSeq.
+    refresh: Option<(String, u32)>,
 }
 
 pub struct UserAgent {
@@ -128,21 +199,23 @@ pub struct UserAgent {
     next_call: u64,
     dialogs: HashMap<CallId, Dialog>,
     by_sip_call_id: HashMap<String, CallId>,
-    invite_txs: HashMap<String, (CallId, SocketAddr, InviteServerTransaction)>,
-    server_txs: HashMap<(String, String), (SocketAddr, NonInviteServerTransaction)>,
-    client_txs: HashMap<String, (CallId, SocketAddr, NonInviteClientTransaction)>,
+    invite_txs: HashMap<String, (CallId, Peer, InviteServerTransaction)>,
+    server_txs: HashMap<(String, String), (Peer, NonInviteServerTransaction)>,
+    client_txs: HashMap<String, (CallId, Peer, NonInviteClientTransaction)>,
     outbound: HashMap<CallId, outbound::Outbound>,
-    invite_client_txs: HashMap<String, (CallId, SocketAddr, InviteClientTransaction)>,
+    invite_client_txs: HashMap<String, (CallId, Peer, InviteClientTransaction)>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<UaEvent>,
+    registrar: Registrar,
+    /// The first instant seen: nonces carry their age relative to it.
+    epoch: Option<Instant>,
 }
 
-const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER";
 
 impl UserAgent {
     pub fn new(config: UaConfig) -> Self {
         UserAgent {
-            config,
             counter: 0,
             next_call: 1,
             dialogs: HashMap::new(),
@@ -154,6 +227,9 @@ impl UserAgent {
             invite_client_txs: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            registrar: Registrar::new(config.registrar),
+            epoch: None,
+            config,
         }
     }
 
@@ -194,10 +270,16 @@ impl UserAgent {
             .invite_client_txs
             .values()
             .filter_map(|(_, _, t)| t.poll_timeout());
+        let sessions = self
+            .dialogs
+            .values()
+            .filter_map(|d| d.session.as_ref().map(|s| s.due));
         invite
             .chain(server)
             .chain(client)
             .chain(invite_client)
+            .chain(sessions)
+            .chain(self.registrar.poll_timeout())
             .min()
     }
 
@@ -205,7 +287,15 @@ impl UserAgent {
         self.dialogs.len() + self.outbound.len()
     }
 
+    /// A UDP datagram arrived from `from`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        self.handle_message(now, Peer::udp(from), data);
+    }
+
+    /// One whole message arrived: a datagram, or a message framed from a stream connection
+    /// (`StreamFramer`) whose remote end is `from.addr`.
+    pub fn handle_message(&mut self, now: Instant, from: Peer, data: &[u8]) {
+        self.epoch.get_or_insert(now);
         match parse(data) {
             Ok(Message::Request(req)) => match req.check_mandatory() {
                 Ok(()) => self.on_request(now, from, req),
@@ -214,34 +304,50 @@ impl UserAgent {
             Ok(Message::Response(resp)) => self.on_response(now, resp),
             Err(e) => {
                 if let Some(resp) = salvage_bad_request(data, &e.to_string()) {
-                    self.transmits.push_back(Transmit {
-                        to: from,
-                        bytes: resp.to_bytes(),
-                    });
+                    self.send(from, resp.to_bytes());
                 }
                 self.events.push_back(UaEvent::Malformed {
-                    from,
+                    from: from.addr,
                     error: e.to_string(),
                 });
             }
         }
     }
 
-    fn bad_request(&mut self, from: SocketAddr, req: &Request, why: &str) {
+    pub(crate) fn send(&mut self, to: Peer, bytes: Vec<u8>) {
+        transmit(&mut self.transmits, to, bytes);
+    }
+
+    /// A Via for a request we send to `to`, on a fresh `branch`.
+    pub(crate) fn via(&self, to: Peer, branch: &str) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            to.transport.via_token(),
+            self.config.local_addr
+        )
+    }
+
+    /// Our Contact URI as reachable over `transport`.
+    pub(crate) fn contact(&self, transport: Transport) -> String {
+        match transport.uri_param() {
+            Some(t) => format!("<sip:flexvox@{};transport={t}>", self.config.local_addr),
+            None => format!("<sip:flexvox@{}>", self.config.local_addr),
+        }
+    }
+
+    fn bad_request(&mut self, from: Peer, req: &Request, why: &str) {
         if req.method != Method::Ack && req.headers.get("Via").is_some() {
             let resp = req.make_response(400, &reason_phrase(why));
-            self.transmits.push_back(Transmit {
-                to: from,
-                bytes: resp.to_bytes(),
-            });
+            self.send(from, resp.to_bytes());
         }
         self.events.push_back(UaEvent::Malformed {
-            from,
+            from: from.addr,
             error: why.to_string(),
         });
     }
 
-    fn on_request(&mut self, now: Instant, from: SocketAddr, req: Request) {
+    fn on_request(&mut self, now: Instant, from: Peer, req: Request) {
+        let from = response_peer(&req, from);
         let branch = req.branch().unwrap_or("").to_string();
         match req.method {
             Method::Invite => self.on_invite(now, from, branch, req),
@@ -254,10 +360,10 @@ impl UserAgent {
                 resp.headers.push("Accept", "application/sdp");
                 self.reply_non_invite(now, from, branch, &req, resp);
             }
-            Method::Info if self.by_sip_call_id.contains_key(req.call_id()) => {
-                let resp = self.response_to(&req, from, 200, "OK");
-                self.reply_non_invite(now, from, branch, &req, resp);
-            }
+            Method::Register => self.on_register(now, from, branch, req),
+            _ if self.absorb_retransmission(&branch, &req) => {}
+            Method::Info => self.on_info(now, from, branch, req),
+            Method::Update => self.on_update(now, from, branch, req),
             _ => {
                 let mut resp = self.response_to(&req, from, 501, "Not Implemented");
                 resp.headers.push("Allow", ALLOW);
@@ -266,7 +372,20 @@ impl UserAgent {
         }
     }
 
-    fn on_invite(&mut self, now: Instant, from: SocketAddr, branch: String, req: Request) {
+    /// A retransmitted non-INVITE request gets the same response again, and nothing else.
+    fn absorb_retransmission(&mut self, branch: &str, req: &Request) -> bool {
+        let key = (branch.to_string(), req.method.as_str().to_string());
+        match self.server_txs.get_mut(&key) {
+            Some((_, tx)) => {
+                tx.on_retransmitted_request();
+                self.flush_server_txs();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_invite(&mut self, now: Instant, from: Peer, branch: String, req: Request) {
         if let Some((_, _, tx)) = self.invite_txs.get_mut(&branch) {
             tx.on_retransmitted_request();
             self.flush_invite_tx(now, &branch);
@@ -274,31 +393,38 @@ impl UserAgent {
         }
         let to_tag = req.headers.get("To").and_then(|t| param(t, "tag"));
         if let (Some(_), Some(call)) = (to_tag, self.by_sip_call_id.get(req.call_id()).copied()) {
-            // A re-INVITE: keep the session as negotiated (hold and new SDP come with the SIP issue).
-            let sdp = self.dialogs.get(&call).and_then(|d| d.answer_sdp.clone());
-            let mut tx = InviteServerTransaction::new(self.config.timers);
-            let resp = match sdp {
-                Some(sdp) => self.with_body(self.response_to(&req, from, 200, "OK"), sdp),
-                None => self.response_to(&req, from, 491, "Request Pending"),
-            };
-            tx.send_response(now, resp.status, resp.to_bytes());
-            self.invite_txs.insert(branch.clone(), (call, from, tx));
-            self.flush_invite_tx(now, &branch);
+            self.on_reinvite(now, from, branch, call, req);
+            return;
+        }
+        if to_tag.is_some() {
+            // A re-INVITE for a dialog we do not know (§12.2.2).
+            let resp = self.response_to(&req, from, 481, "Call/Transaction Does Not Exist");
+            self.send(from, resp.to_bytes());
             return;
         }
         if self.by_sip_call_id.contains_key(req.call_id()) {
             let resp = self.response_to(&req, from, 482, "Loop Detected");
-            self.transmits.push_back(Transmit {
-                to: from,
-                bytes: resp.to_bytes(),
-            });
+            self.send(from, resp.to_bytes());
             return;
         }
+        let session = match self.admit_invite(now, from, &req) {
+            Ok(session) => session,
+            Err(resp) => {
+                // Stateless: a flood of refused INVITEs must not build up transactions.
+                self.events.push_back(UaEvent::Refused {
+                    from: from.addr,
+                    status: resp.status,
+                });
+                self.send(from, resp.to_bytes());
+                return;
+            }
+        };
 
         let call = CallId(self.next_call);
         self.next_call += 1;
         let local_tag = self.fresh_id();
-        let mut tx = InviteServerTransaction::new(self.config.timers);
+        let mut tx =
+            InviteServerTransaction::new(self.config.timers).reliable(from.transport.is_reliable());
         let trying = self.response_to(&req, from, 100, "Trying");
         tx.send_response(now, 100, trying.to_bytes());
         self.invite_txs.insert(branch.clone(), (call, from, tx));
@@ -322,9 +448,17 @@ impl UserAgent {
                 .and_then(|d| uri_user(uri_of(d)))
                 .map(str::to_string),
             sdp: req.body.clone(),
-            source: from,
+            source: from.addr,
+            transport: from.transport,
         };
         self.by_sip_call_id.insert(req.call_id().to_string(), call);
+        let remote_cseq = req.cseq().map(|(n, _)| n).unwrap_or(0);
+        let remote_target = req
+            .headers
+            .get("Contact")
+            .map(uri_of)
+            .unwrap_or_else(|| uri_of(from_header))
+            .to_string();
         self.dialogs.insert(
             call,
             Dialog {
@@ -336,6 +470,12 @@ impl UserAgent {
                 local_cseq: 0,
                 answer_sdp: None,
                 ack_timed_out: false,
+                remote_cseq,
+                remote_target,
+                reinvite: None,
+                sdp_version: 0,
+                session,
+                refresh: None,
             },
         );
         self.events.push_back(UaEvent::IncomingCall(incoming));
@@ -346,10 +486,14 @@ impl UserAgent {
         let key = if self.invite_txs.contains_key(branch) {
             Some(branch.to_string())
         } else {
+            let ack_cseq = req.cseq().map(|(n, _)| n).ok();
             self.by_sip_call_id
                 .get(req.call_id())
                 .and_then(|c| self.dialogs.get(c))
-                .map(|d| d.invite_branch.clone())
+                .map(|d| match &d.reinvite {
+                    Some((cseq, branch)) if Some(*cseq) == ack_cseq => branch.clone(),
+                    _ => d.invite_branch.clone(),
+                })
         };
         let Some(key) = key else { return };
         if let Some((_, _, tx)) = self.invite_txs.get_mut(&key) {
@@ -358,7 +502,7 @@ impl UserAgent {
         self.flush_invite_tx(now, &key);
     }
 
-    fn on_cancel(&mut self, now: Instant, from: SocketAddr, branch: String, req: Request) {
+    fn on_cancel(&mut self, now: Instant, from: Peer, branch: String, req: Request) {
         let Some(call) = self.invite_txs.get(&branch).map(|(c, _, _)| *c) else {
             let resp = self.response_to(&req, from, 481, "Call/Transaction Does Not Exist");
             self.reply_non_invite(now, from, branch, &req, resp);
@@ -377,7 +521,7 @@ impl UserAgent {
         }
     }
 
-    fn on_bye(&mut self, now: Instant, from: SocketAddr, branch: String, req: Request) {
+    fn on_bye(&mut self, now: Instant, from: Peer, branch: String, req: Request) {
         if let Some((_, tx)) = self.server_txs.get_mut(&(branch.clone(), "BYE".into())) {
             tx.on_retransmitted_request();
             self.flush_server_txs();
@@ -456,6 +600,10 @@ impl UserAgent {
         };
         d.state = DialogState::Answered;
         d.answer_sdp = Some(sdp.clone());
+        // The session timer runs from the 2xx (RFC 4028 §10).
+        if let Some(s) = d.session.as_mut() {
+            s.schedule(now);
+        }
         let d = &self.dialogs[&call];
         let resp = self.with_body(self.dialog_response(d, 200, "OK"), sdp);
         self.send_on_invite_tx(now, call, resp);
@@ -497,45 +645,17 @@ impl UserAgent {
 
     fn send_bye(&mut self, now: Instant, call: CallId) {
         let branch = format!("z9hG4bK{}", self.fresh_id());
-        let local = self.config.local_addr;
-        let user_agent = self.config.user_agent.clone();
-        let Some(d) = self.dialogs.get_mut(&call) else {
+        let Some((bye, to)) = self.uas_dialog_request(call, Method::Bye, &branch) else {
             return;
         };
-        d.state = DialogState::ByeSent;
-        d.local_cseq += 1;
-        let inv = &d.invite;
-        let remote_from = inv.headers.get("From").unwrap_or("");
-        let target = inv
-            .headers
-            .get("Contact")
-            .map(uri_of)
-            .unwrap_or_else(|| uri_of(remote_from))
-            .to_string();
-        let mut headers = Headers::new();
-        headers.push("Via", format!("SIP/2.0/UDP {local};branch={branch};rport"));
-        headers.push("Max-Forwards", "70");
-        headers.push(
-            "From",
-            with_tag(inv.headers.get("To").unwrap_or(""), &d.local_tag),
-        );
-        headers.push("To", remote_from);
-        headers.push("Call-ID", inv.call_id());
-        headers.push("CSeq", format!("{} BYE", d.local_cseq));
-        for route in inv.headers.get_all("Record-Route") {
-            headers.push("Route", route);
+        if let Some(d) = self.dialogs.get_mut(&call) {
+            d.state = DialogState::ByeSent;
+            d.session = None;
         }
-        headers.push("User-Agent", user_agent);
-        let bye = Request {
-            method: Method::Bye,
-            uri: target,
-            headers,
-            body: Vec::new(),
-        };
-        let to = d.source;
-        let tx = NonInviteClientTransaction::new(now, self.config.timers, bye.to_bytes());
+        let tx = NonInviteClientTransaction::new(now, self.config.timers, bye.to_bytes())
+            .reliable(to.transport.is_reliable());
         self.client_txs.insert(branch, (call, to, tx));
-        self.flush_client_txs();
+        self.flush_client_txs(now);
     }
 
     fn send_final(
@@ -576,24 +696,27 @@ impl UserAgent {
             for rr in d.invite.headers.get_all("Record-Route") {
                 resp.headers.push("Record-Route", rr);
             }
-            resp.headers.push(
-                "Contact",
-                format!("<sip:flexvox@{}>", self.config.local_addr),
-            );
+            resp.headers
+                .push("Contact", self.contact(d.source.transport));
             resp.headers.push("Allow", ALLOW);
+        }
+        if status / 100 == 2 {
+            if let Some(session) = &d.session {
+                session.add_headers(&mut resp.headers);
+            }
         }
         resp
     }
 
     /// A response with the top Via completed by `received`/`rport` (RFC 3581).
-    fn response_to(&self, req: &Request, from: SocketAddr, status: u16, reason: &str) -> Response {
+    fn response_to(&self, req: &Request, from: Peer, status: u16, reason: &str) -> Response {
         let mut resp = req.make_response(status, reason);
         let mut headers = Headers::new();
         for (i, via) in req.headers.get_all("Via").into_iter().enumerate() {
             headers.push(
                 "Via",
                 if i == 0 {
-                    complete_via(via, from)
+                    complete_via(via, from.addr)
                 } else {
                     via.to_string()
                 },
@@ -616,12 +739,13 @@ impl UserAgent {
     fn reply_non_invite(
         &mut self,
         now: Instant,
-        from: SocketAddr,
+        from: Peer,
         branch: String,
         req: &Request,
         resp: Response,
     ) {
-        let mut tx = NonInviteServerTransaction::new(self.config.timers);
+        let mut tx = NonInviteServerTransaction::new(self.config.timers)
+            .reliable(from.transport.is_reliable());
         tx.send_response(now, resp.status, resp.to_bytes());
         self.server_txs
             .insert((branch, req.method.as_str().to_string()), (from, tx));
@@ -640,7 +764,7 @@ impl UserAgent {
         let mut timed_out = None;
         if let Some((call, to, tx)) = self.invite_txs.get_mut(branch) {
             while let Some(bytes) = tx.poll_transmit() {
-                self.transmits.push_back(Transmit { to: *to, bytes });
+                transmit(&mut self.transmits, *to, bytes);
             }
             while let Some(ev) = tx.poll_event() {
                 match ev {
@@ -674,16 +798,16 @@ impl UserAgent {
     fn flush_server_txs(&mut self) {
         for (to, tx) in self.server_txs.values_mut() {
             while let Some(bytes) = tx.poll_transmit() {
-                self.transmits.push_back(Transmit { to: *to, bytes });
+                transmit(&mut self.transmits, *to, bytes);
             }
         }
     }
 
-    fn flush_client_txs(&mut self) {
+    fn flush_client_txs(&mut self, now: Instant) {
         let mut finished = Vec::new();
         for (branch, (call, to, tx)) in self.client_txs.iter_mut() {
             while let Some(bytes) = tx.poll_transmit() {
-                self.transmits.push_back(Transmit { to: *to, bytes });
+                transmit(&mut self.transmits, *to, bytes);
             }
             if let Some(outcome) = tx.poll_outcome() {
                 finished.push((branch.clone(), *call, outcome));
@@ -695,6 +819,10 @@ impl UserAgent {
                 self.on_outbound_client_outcome(call, &branch);
                 continue;
             }
+            if self.is_refresh(call, &branch) {
+                self.on_refresh_outcome(now, call, outcome);
+                continue;
+            }
             let timed_out = self.dialogs.get(&call).is_some_and(|d| d.ack_timed_out);
             let reason = if timed_out {
                 EndReason::AckTimeout
@@ -702,7 +830,6 @@ impl UserAgent {
                 EndReason::LocalBye
             };
             // A BYE that was never answered (Timer F) still ends the call on our side.
-            let _: ClientOutcome = outcome;
             self.end_dialog(call, reason);
         }
     }
@@ -738,11 +865,18 @@ impl UserAgent {
             }
             self.flush_invite_client_tx(&branch);
         }
+        self.session_timers_due(now);
+        for user in self.registrar.handle_timeout(now) {
+            self.events.push_back(UaEvent::Registration {
+                user,
+                contact: None,
+            });
+        }
         self.sweep(now);
     }
 
     fn sweep(&mut self, now: Instant) {
-        self.flush_client_txs();
+        self.flush_client_txs(now);
         self.flush_server_txs();
         self.server_txs.retain(|_, (_, tx)| !tx.is_terminated(now));
         let dialogs = &self.dialogs;
@@ -754,8 +888,24 @@ impl UserAgent {
     }
 }
 
+/// Queues `bytes` for `to` (a free function so that loops over transactions can use it).
+fn transmit(queue: &mut VecDeque<Transmit>, to: Peer, bytes: Vec<u8>) {
+    queue.push_back(Transmit {
+        to: to.addr,
+        transport: to.transport,
+        bytes,
+    });
+}
+
+/// The top Via completed for the response (§18.2.1, RFC 3581 §4): `received` when the
+/// source address differs from the sent-by host or `rport` was asked for, `rport` filled in.
 fn complete_via(via: &str, from: SocketAddr) -> String {
-    if param(via, "rport").is_none_or(|v| !v.is_empty()) {
+    let wants_rport = param(via, "rport").is_some_and(|v| v.is_empty());
+    let sent_by_host = via_sent_by(via).map(|(host, _)| host);
+    let host_matches = sent_by_host
+        .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok())
+        .is_some_and(|ip: std::net::IpAddr| ip == from.ip());
+    if !wants_rport && (host_matches || param(via, "received").is_some()) {
         return via.to_string();
     }
     let mut parts: Vec<String> = via
@@ -765,8 +915,41 @@ fn complete_via(via: &str, from: SocketAddr) -> String {
             false => p.to_string(),
         })
         .collect();
-    parts.push(format!("received={}", from.ip()));
+    if param(via, "received").is_none() {
+        parts.push(format!("received={}", from.ip()));
+    }
     parts.join(";")
+}
+
+/// The sent-by host and port of a Via (`SIP/2.0/UDP host:port;…`).
+fn via_sent_by(via: &str) -> Option<(&str, Option<u16>)> {
+    let sent_by = via.split(';').next()?.split_whitespace().nth(1)?;
+    if let Some(rest) = sent_by.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return Some((host, port));
+    }
+    match sent_by.rsplit_once(':') {
+        Some((host, port)) => Some((host, port.parse().ok())),
+        None => Some((sent_by, None)),
+    }
+}
+
+/// Where responses to a request go (§18.2.2, RFC 3581): over a stream, back on its
+/// connection; over UDP, to the source port with `rport`, else to the source address and the
+/// port the top Via names.
+fn response_peer(req: &Request, from: Peer) -> Peer {
+    if from.transport.is_reliable() {
+        return from;
+    }
+    let Some(via) = req.headers.get_all("Via").first().copied() else {
+        return from;
+    };
+    if crate::message::has_param(via, "rport") {
+        return from;
+    }
+    let port = via_sent_by(via).and_then(|(_, p)| p).unwrap_or(5060);
+    Peer::udp(SocketAddr::new(from.addr.ip(), port))
 }
 
 fn with_tag(header: &str, tag: &str) -> String {

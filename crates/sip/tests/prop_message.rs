@@ -400,6 +400,10 @@ proptest! {
             timers: Timers::default(),
             user_agent: "flexvox-prop".to_string(),
             seed: 7,
+            access: sip::policy::AccessPolicy {
+                allow: sip::policy::Cidr::parse_list("0.0.0.0/0").unwrap(),
+            },
+            ..UaConfig::default()
         });
         // 0: an idle UA; 1: a call ringing; 2: a call answered.
         if established > 0 {
@@ -422,7 +426,8 @@ proptest! {
             let now = t0 + Duration::from_millis(10 * (i as u64 + 1));
             ua.handle_datagram(now, ua_peer(), data);
             while let Some(t) = ua.poll_transmit() {
-                prop_assert_eq!(t.to, ua_peer());
+                // To the source port with rport, else the Via's port (RFC 3261 §18.2.2).
+                prop_assert_eq!(t.to.ip(), ua_peer().ip());
                 match parse(&t.bytes) {
                     Ok(Message::Response(_)) => {}
                     other => prop_assert!(

@@ -46,6 +46,10 @@ fn new_ua() -> UserAgent {
         timers: Timers::default(),
         user_agent: "flexvox-test".to_string(),
         seed: 0x5eed,
+        access: sip::policy::AccessPolicy {
+            allow: sip::policy::Cidr::parse_list("0.0.0.0/0").unwrap(),
+        },
+        ..UaConfig::default()
     })
 }
 
@@ -655,7 +659,8 @@ impl XorShift {
 fn feed_garbage(ua: &mut UserAgent, now: Instant, bytes: &[u8]) -> Vec<UaEvent> {
     ua.handle_datagram(now, caller(), bytes);
     while let Some(t) = ua.poll_transmit() {
-        assert_eq!(t.to, caller());
+        // To the source port with rport, else the Via's port (RFC 3261 §18.2.2).
+        assert_eq!(t.to.ip(), caller().ip());
         match parse(&t.bytes) {
             Ok(Message::Response(_)) => {}
             other => panic!(

@@ -40,6 +40,7 @@ impl Harness {
                 timers: Timers::default(),
                 user_agent: "flexvox-test".to_string(),
                 seed: 0xca11,
+                ..UaConfig::default()
             }),
             t0: Instant::now(),
         }
@@ -59,6 +60,7 @@ impl Harness {
             sdp_offer: OFFER.to_string(),
             extra_headers: vec![("X-Test".to_string(), "1".to_string())],
             credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
+            transport: sip::Transport::Udp,
         }
     }
 

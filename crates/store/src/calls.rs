@@ -7,11 +7,11 @@
 use crate::lists::{field, Source};
 use crate::query::{Bind, FieldKind, FieldSpec, ListParams, SqlFragment};
 use crate::rows::json_column;
-use crate::{format_timestamp, new_sid, Did, Store, StoreError, DID_COLUMNS, DID_JOIN};
+use crate::{format_timestamp, new_sid, Dialect, Did, Store, StoreError, DID_COLUMNS, DID_JOIN};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// The longest `delay` accepted: ten years, far inside what dates can hold.
@@ -111,8 +111,8 @@ impl Serialize for Call {
     }
 }
 
-impl<'r> sqlx::FromRow<'r, SqliteRow> for Call {
-    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+impl<'r> sqlx::FromRow<'r, AnyRow> for Call {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
         let state: String = row.try_get("state")?;
         Ok(Call {
             call_sid: row.try_get("call_sid")?,
@@ -174,29 +174,37 @@ const CALL_COLUMNS: &str = "c.call_sid, c.account_sid, c.calling_did, c.called_d
 /// Seconds until the call fires, rounded up, as SQL (for filters and order on `delay`).
 const REMAINING_SQL: &str =
     "MAX(0, CAST((julianday(c.due_at) - julianday('now')) * 86400.0 + 0.999 AS INTEGER))";
+/// `REMAINING_SQL` for PostgreSQL, which has no `julianday`.
+const REMAINING_SQL_PG: &str = "GREATEST(0, CAST(trunc(EXTRACT(EPOCH FROM \
+    (CAST(c.due_at AS timestamptz) - now())) + 0.999) AS bigint))";
 
 /// The Call object's fields for filter and order; `delay` is the seconds remaining.
-pub const CALL_FIELDS: &[FieldSpec] = &[
-    field("account_sid", "c.account_sid", FieldKind::Text),
-    field("attributes", "c.attributes", FieldKind::Object),
-    field("call_sid", "c.call_sid", FieldKind::Text),
-    field("called_did", "c.called_did", FieldKind::Text),
-    field("calling_did", "c.calling_did", FieldKind::Text),
-    field("date_created", "c.date_created", FieldKind::Date),
-    field("delay", REMAINING_SQL, FieldKind::Integer),
-    field("method", "c.method", FieldKind::Text),
-    field(
-        "status_callback_method",
-        "c.status_callback_method",
-        FieldKind::Text,
-    ),
-    field(
-        "status_callback_url",
-        "c.status_callback_url",
-        FieldKind::Text,
-    ),
-    field("url", "c.url", FieldKind::Text),
-];
+pub const CALL_FIELDS: &[FieldSpec] = &call_fields_with(REMAINING_SQL);
+const CALL_FIELDS_PG: &[FieldSpec] = &call_fields_with(REMAINING_SQL_PG);
+
+const fn call_fields_with(remaining: &'static str) -> [FieldSpec; 11] {
+    [
+        field("account_sid", "c.account_sid", FieldKind::Text),
+        field("attributes", "c.attributes", FieldKind::Object),
+        field("call_sid", "c.call_sid", FieldKind::Text),
+        field("called_did", "c.called_did", FieldKind::Text),
+        field("calling_did", "c.calling_did", FieldKind::Text),
+        field("date_created", "c.date_created", FieldKind::Date),
+        field("delay", remaining, FieldKind::Integer),
+        field("method", "c.method", FieldKind::Text),
+        field(
+            "status_callback_method",
+            "c.status_callback_method",
+            FieldKind::Text,
+        ),
+        field(
+            "status_callback_url",
+            "c.status_callback_url",
+            FieldKind::Text,
+        ),
+        field("url", "c.url", FieldKind::Text),
+    ]
+}
 
 const CALLS: Source = Source {
     columns: CALL_COLUMNS,
@@ -205,6 +213,10 @@ const CALLS: Source = Source {
     fields: CALL_FIELDS,
     default_order: "c.due_at ASC",
     tie_break: "c.call_sid ASC",
+};
+const CALLS_PG: Source = Source {
+    fields: CALL_FIELDS_PG,
+    ..CALLS
 };
 
 fn due_at(now: DateTime<Utc>, delay: i64) -> String {
@@ -218,9 +230,9 @@ impl Store {
         account_sid: &str,
         phonenumber: &str,
     ) -> Result<Option<Did>, StoreError> {
-        Ok(sqlx::query_as::<_, Did>(&format!(
+        Ok(sqlx::query_as::<_, Did>(&self.sql(&format!(
             "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE a.account_sid = ? AND d.phonenumber = ?"
-        ))
+        )))
         .bind(account_sid)
         .bind(phonenumber)
         .fetch_optional(&self.pool)
@@ -235,11 +247,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Call, StoreError> {
         let sid = new_sid();
-        sqlx::query(
+        sqlx::query(&self.sql(
             "INSERT INTO calls (call_sid, account_sid, calling_did, called_did, url, method, \
              status_callback_url, status_callback_method, delay, attributes, date_created, \
              due_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')",
-        )
+        ))
         .bind(&sid)
         .bind(account_sid)
         .bind(&fields.calling_did)
@@ -265,10 +277,10 @@ impl Store {
         account_sid: &str,
         call_sid: &str,
     ) -> Result<Option<Call>, StoreError> {
-        Ok(sqlx::query_as::<_, Call>(&format!(
+        Ok(sqlx::query_as::<_, Call>(&self.sql(&format!(
             "SELECT {CALL_COLUMNS} FROM calls c WHERE c.account_sid = ? AND c.call_sid = ? \
              AND c.state != 'cancelled'"
-        ))
+        )))
         .bind(account_sid)
         .bind(call_sid)
         .fetch_optional(&self.pool)
@@ -277,9 +289,9 @@ impl Store {
 
     /// Any account's call by SID, in any state (for the scheduler and its tests).
     pub async fn call_by_sid(&self, call_sid: &str) -> Result<Option<Call>, StoreError> {
-        Ok(sqlx::query_as::<_, Call>(&format!(
+        Ok(sqlx::query_as::<_, Call>(&self.sql(&format!(
             "SELECT {CALL_COLUMNS} FROM calls c WHERE c.call_sid = ?"
-        ))
+        )))
         .bind(call_sid)
         .fetch_optional(&self.pool)
         .await?)
@@ -296,7 +308,11 @@ impl Store {
         let mut scope = SqlFragment::default();
         scope.push_sql("c.state = 'scheduled' AND c.due_at > ");
         scope.push_bind(Bind::Text(format_timestamp(now)));
-        self.list_where(&CALLS, account_sid, Some(scope), params)
+        let source = match self.dialect {
+            Dialect::Sqlite => &CALLS,
+            Dialect::Postgres => &CALLS_PG,
+        };
+        self.list_where(source, account_sid, Some(scope), params)
             .await
     }
 
@@ -318,6 +334,7 @@ impl Store {
             sql.push_str(", delay = ?, due_at = ?");
         }
         sql.push_str(" WHERE account_sid = ? AND call_sid = ? AND state = 'scheduled'");
+        let sql = self.sql(&sql);
         let mut query = sqlx::query(&sql)
             .bind(&fields.calling_did)
             .bind(&fields.called_did)
@@ -346,10 +363,10 @@ impl Store {
     /// Cancels a still-scheduled call (DELETE /calls/{sid}). `false` if the account has no
     /// such call; `Err(Conflict)` if it has been dialed already.
     pub async fn cancel_call(&self, account_sid: &str, call_sid: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = sqlx::query(&self.sql(
             "UPDATE calls SET state = 'cancelled' \
              WHERE account_sid = ? AND call_sid = ? AND state = 'scheduled'",
-        )
+        ))
         .bind(account_sid)
         .bind(call_sid)
         .execute(&self.pool)
@@ -381,10 +398,10 @@ impl Store {
     /// Scheduled calls whose time has come at `now`, soonest first (at most 100 a time).
     /// Reading them claims nothing: a scheduler must win `mark_dialing` before dialing one.
     pub async fn due_calls(&self, now: DateTime<Utc>) -> Result<Vec<Call>, StoreError> {
-        Ok(sqlx::query_as::<_, Call>(&format!(
+        Ok(sqlx::query_as::<_, Call>(&self.sql(&format!(
             "SELECT {CALL_COLUMNS} FROM calls c WHERE c.state = 'scheduled' AND c.due_at <= ? \
              ORDER BY c.due_at, c.call_sid LIMIT 100"
-        ))
+        )))
         .bind(format_timestamp(now))
         .fetch_all(&self.pool)
         .await?)
@@ -398,10 +415,10 @@ impl Store {
         call_sid: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let done = sqlx::query(&self.sql(
             "UPDATE calls SET state = 'dialing' \
              WHERE call_sid = ? AND state = 'scheduled' AND due_at <= ?",
-        )
+        ))
         .bind(call_sid)
         .bind(format_timestamp(now))
         .execute(&self.pool)
@@ -411,10 +428,12 @@ impl Store {
 
     /// Records that the dialer is finished with a call it claimed.
     pub async fn mark_done(&self, call_sid: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE calls SET state = 'done' WHERE call_sid = ? AND state = 'dialing'")
-            .bind(call_sid)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            &self.sql("UPDATE calls SET state = 'done' WHERE call_sid = ? AND state = 'dialing'"),
+        )
+        .bind(call_sid)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
@@ -422,16 +441,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("flexvox-calls-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        (
-            Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap(),
-            dir,
-        )
-    }
+    use crate::testing::{self, Backend};
 
     fn fields(delay: i64) -> CallFields {
         CallFields {
@@ -446,9 +456,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn due_calls_and_mark_dialing_fire_once() {
-        let (store, dir) = temp_store("due").await;
+    async fn due_calls_and_mark_dialing_fire_once(backend: Backend) {
+        let store = testing::open(backend, "due").await.unwrap();
         let creds = store
             .provision_demo(None, "15550000001", "u")
             .await
@@ -504,12 +513,10 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn calls_are_scoped_to_their_account_and_listed_while_scheduled() {
-        let (store, dir) = temp_store("scope").await;
+    async fn calls_are_scoped_to_their_account_and_listed_while_scheduled(backend: Backend) {
+        let store = testing::open(backend, "scope").await.unwrap();
         let creds = store
             .provision_demo(None, "15550000001", "u")
             .await
@@ -568,6 +575,10 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        std::fs::remove_dir_all(dir).unwrap();
     }
+
+    crate::backend_tests!(
+        due_calls_and_mark_dialing_fire_once,
+        calls_are_scoped_to_their_account_and_listed_while_scheduled
+    );
 }

@@ -8,7 +8,7 @@ use crate::rows::{conflict_on, json_column};
 use crate::{country_code, new_sid, now_timestamp, Store, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// The `capabilities` bits of the reference's `bit` operator: SMS in, SMS out, voice, MMS in,
@@ -49,8 +49,8 @@ impl Serialize for CoreDid {
     }
 }
 
-impl<'r> sqlx::FromRow<'r, SqliteRow> for CoreDid {
-    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+impl<'r> sqlx::FromRow<'r, AnyRow> for CoreDid {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
         Ok(CoreDid {
             attributes: match json_column(row, "attributes")? {
                 Value::Object(map) => map,
@@ -135,16 +135,17 @@ const CORE_DIDS: Source = Source {
 
 /// `Err(UnknownReference)` unless the trunk group is none or one of the partner's.
 async fn check_trunk_group(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialect: crate::Dialect,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     partner_sid: &str,
     trunk_group_sid: Option<&str>,
 ) -> Result<(), StoreError> {
     let Some(sid) = trunk_group_sid else {
         return Ok(());
     };
-    let found: Option<String> = sqlx::query_scalar(
+    let found: Option<String> = sqlx::query_scalar(&dialect.sql(
         "SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?",
-    )
+    ))
     .bind(partner_sid)
     .bind(sid)
     .fetch_optional(&mut **tx)
@@ -169,11 +170,17 @@ impl Store {
     ) -> Result<CoreDid, StoreError> {
         let sid = new_sid();
         let mut tx = self.pool.begin().await?;
-        check_trunk_group(&mut tx, partner_sid, fields.trunk_group_sid.as_deref()).await?;
-        sqlx::query(
+        check_trunk_group(
+            self.dialect,
+            &mut tx,
+            partner_sid,
+            fields.trunk_group_sid.as_deref(),
+        )
+        .await?;
+        sqlx::query(&self.sql(
             "INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, \
              name, attributes, capabilities, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&sid)
         .bind(partner_sid)
         .bind(phonenumber)
@@ -201,9 +208,9 @@ impl Store {
         partner_sid: &str,
         did_sid: &str,
     ) -> Result<Option<CoreDid>, StoreError> {
-        Ok(sqlx::query_as::<_, CoreDid>(&format!(
+        Ok(sqlx::query_as::<_, CoreDid>(&self.sql(&format!(
             "SELECT {CORE_DID_COLUMNS} FROM dids d WHERE d.partner_sid = ? AND d.did_sid = ?"
-        ))
+        )))
         .bind(partner_sid)
         .bind(did_sid)
         .fetch_optional(&self.pool)
@@ -228,11 +235,17 @@ impl Store {
         fields: &CoreDidFields,
     ) -> Result<Option<CoreDid>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        check_trunk_group(&mut tx, partner_sid, fields.trunk_group_sid.as_deref()).await?;
-        let done = sqlx::query(
+        check_trunk_group(
+            self.dialect,
+            &mut tx,
+            partner_sid,
+            fields.trunk_group_sid.as_deref(),
+        )
+        .await?;
+        let done = sqlx::query(&self.sql(
             "UPDATE dids SET name = ?, attributes = ?, capabilities = ?, trunk_group_sid = ? \
              WHERE partner_sid = ? AND did_sid = ?",
-        )
+        ))
         .bind(&fields.name)
         .bind(Value::Object(fields.attributes.clone()).to_string())
         .bind(fields.capabilities)
@@ -254,7 +267,7 @@ impl Store {
         partner_sid: &str,
         did_sid: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM dids WHERE partner_sid = ? AND did_sid = ?")
+        let done = sqlx::query(&self.sql("DELETE FROM dids WHERE partner_sid = ? AND did_sid = ?"))
             .bind(partner_sid)
             .bind(did_sid)
             .execute(&self.pool)

@@ -8,7 +8,7 @@ use crate::rows::{conflict_on, json_column};
 use crate::{new_sid, now_timestamp, random_secret, Store, StoreError, ACCOUNT_COLUMNS};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::fmt;
 
@@ -140,22 +140,22 @@ impl From<&Endpoint> for EndpointFields {
     }
 }
 
-fn json_object(row: &SqliteRow, column: &str) -> Result<Map<String, Value>, sqlx::Error> {
+fn json_object(row: &AnyRow, column: &str) -> Result<Map<String, Value>, sqlx::Error> {
     match json_column(row, column)? {
         Value::Object(map) => Ok(map),
         _ => Ok(Map::new()),
     }
 }
 
-fn json_array(row: &SqliteRow, column: &str) -> Result<Vec<Value>, sqlx::Error> {
+fn json_array(row: &AnyRow, column: &str) -> Result<Vec<Value>, sqlx::Error> {
     match json_column(row, column)? {
         Value::Array(items) => Ok(items),
         _ => Ok(Vec::new()),
     }
 }
 
-impl<'r> sqlx::FromRow<'r, SqliteRow> for Endpoint {
-    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+impl<'r> sqlx::FromRow<'r, AnyRow> for Endpoint {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
         let type_text: String = row.try_get("type")?;
         let endpoint_type =
             EndpointType::parse(&type_text).ok_or_else(|| sqlx::Error::ColumnDecode {
@@ -241,11 +241,11 @@ impl Store {
             credentials = Some((account_sid, login, password));
         }
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        sqlx::query(&self.sql(
             "INSERT INTO endpoints (endpoint_sid, partner_sid, name, type, capacity, addresses, \
              attributes, out_sip_username, out_sip_password, properties, transformations, \
              voip_token, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&endpoint_sid)
         .bind(partner_sid)
         .bind(&fields.name)
@@ -264,9 +264,9 @@ impl Store {
         if let (EndpointType::Flexml, Some((account_sid, login, password))) =
             (endpoint_type, &credentials)
         {
-            sqlx::query(&format!(
+            sqlx::query(&self.sql(&format!(
                 "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, 'POST', 'basic', ?)"
-            ))
+            )))
             .bind(account_sid)
             .bind(&endpoint_sid)
             .bind(&fields.name)
@@ -292,9 +292,9 @@ impl Store {
         partner_sid: &str,
         endpoint_sid: &str,
     ) -> Result<Option<Endpoint>, StoreError> {
-        Ok(sqlx::query_as::<_, Endpoint>(&format!(
+        Ok(sqlx::query_as::<_, Endpoint>(&self.sql(&format!(
             "SELECT {ENDPOINT_COLUMNS} FROM endpoints e WHERE e.partner_sid = ? AND e.endpoint_sid = ?"
-        ))
+        )))
         .bind(partner_sid)
         .bind(endpoint_sid)
         .fetch_optional(&self.pool)
@@ -320,9 +320,9 @@ impl Store {
         fields: &EndpointFields,
     ) -> Result<Option<Endpoint>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let current: Option<(String, String)> = sqlx::query_as(
+        let current: Option<(String, String)> = sqlx::query_as(&self.sql(
             "SELECT type, properties FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?",
-        )
+        ))
         .bind(partner_sid)
         .bind(endpoint_sid)
         .fetch_optional(&mut *tx)
@@ -341,11 +341,11 @@ impl Store {
                 };
             }
         }
-        sqlx::query(
+        sqlx::query(&self.sql(
             "UPDATE endpoints SET name = ?, capacity = ?, addresses = ?, attributes = ?, \
              out_sip_username = ?, out_sip_password = ?, properties = ?, transformations = ?, \
              voip_token = ? WHERE endpoint_sid = ?",
-        )
+        ))
         .bind(&fields.name)
         .bind(fields.capacity)
         .bind(to_text(&fields.addresses))
@@ -371,31 +371,34 @@ impl Store {
         endpoint_sid: &str,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let owned: Option<String> = sqlx::query_scalar(
-            "SELECT endpoint_sid FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?",
-        )
-        .bind(partner_sid)
-        .bind(endpoint_sid)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let owned: Option<String> =
+            sqlx::query_scalar(&self.sql(
+                "SELECT endpoint_sid FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?",
+            ))
+            .bind(partner_sid)
+            .bind(endpoint_sid)
+            .fetch_optional(&mut *tx)
+            .await?;
         if owned.is_none() {
             return Ok(false);
         }
         // Explicit rather than left to the foreign keys' ON DELETE actions, so the account
         // never outlives its endpoint even on a connection that does not enforce them.
-        sqlx::query("DELETE FROM accounts WHERE endpoint_sid = ?")
+        sqlx::query(&self.sql("DELETE FROM accounts WHERE endpoint_sid = ?"))
             .bind(endpoint_sid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE trunk_groups SET endpoint_sid = NULL WHERE endpoint_sid = ?")
+        sqlx::query(
+            &self.sql("UPDATE trunk_groups SET endpoint_sid = NULL WHERE endpoint_sid = ?"),
+        )
+        .bind(endpoint_sid)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&self.sql("UPDATE trunks SET endpoint_sid = NULL WHERE endpoint_sid = ?"))
             .bind(endpoint_sid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE trunks SET endpoint_sid = NULL WHERE endpoint_sid = ?")
-            .bind(endpoint_sid)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM endpoints WHERE endpoint_sid = ?")
+        sqlx::query(&self.sql("DELETE FROM endpoints WHERE endpoint_sid = ?"))
             .bind(endpoint_sid)
             .execute(&mut *tx)
             .await?;
@@ -406,15 +409,17 @@ impl Store {
 
 /// Whether the partner owns the endpoint (for references from trunk groups and trunks).
 pub(crate) async fn owns_endpoint<'c, E>(
+    dialect: crate::Dialect,
     executor: E,
     partner_sid: &str,
     endpoint_sid: &str,
 ) -> Result<bool, StoreError>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     let found: Option<String> = sqlx::query_scalar(
-        "SELECT endpoint_sid FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?",
+        &dialect
+            .sql("SELECT endpoint_sid FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?"),
     )
     .bind(partner_sid)
     .bind(endpoint_sid)

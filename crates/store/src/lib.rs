@@ -4,33 +4,40 @@
 //! `endpoints.rs`, `trunk_groups.rs`, `trunks.rs` and `dids.rs`.
 
 mod calls;
+mod dialect;
 mod dids;
 mod endpoints;
 mod lists;
 mod models;
+mod open;
 mod partners;
 mod phone;
 pub mod query;
 mod rows;
+mod storage;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod trunk_groups;
 mod trunks;
 
 pub use calls::{Call, CallFields, CallState, CALL_FIELDS, MAX_DELAY};
 pub use chrono::{DateTime, Utc};
+pub use dialect::Dialect;
 pub use dids::{CoreDid, CoreDidFields, CAPABILITIES_ALL, CAPABILITIES_DEFAULT, CORE_DID_FIELDS};
 pub use endpoints::{Endpoint, EndpointFields, EndpointType, ENDPOINT_FIELDS, SYSTEM_PROPERTIES};
 pub use lists::{ACCOUNT_FIELDS, DID_FIELDS};
 pub use models::{Account, AccountUpdate, DemoCredentials, Did, DidUpdate, Partner};
 pub use phone::{country_code, format_international, format_national};
 pub use query::ListParams;
+pub use storage::{
+    Container, ContainerFields, StorageError, StoredFile, StoredFileFields, CONTAINER_FIELDS,
+    FILE_FIELDS, PUBLISH_MODES,
+};
 pub use trunk_groups::{TrunkGroup, TrunkGroupFields, ROUTING_TYPES, TRUNK_GROUP_FIELDS};
 pub use trunks::{Trunk, TrunkFields, TRUNK_FIELDS};
 
 use rand::distributions::{Alphanumeric, DistString};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::SqlitePool;
-use std::path::Path;
-use std::str::FromStr;
+use sqlx::AnyPool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -56,7 +63,10 @@ pub enum StoreError {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    dialect: Dialect,
+    /// Where storage files' bytes live (`storage.rs`).
+    files: storage::FilesRoot,
 }
 
 /// `2018-10-16T20:59:18.094Z`, the API's date format.
@@ -86,24 +96,9 @@ pub(crate) const ACCOUNT_COLUMNS: &str =
     "account_sid, endpoint_sid, name, login, password, url, method, error_handler, date_created";
 
 impl Store {
-    /// Opens (creating if needed) the SQLite database file and applies migrations.
-    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
-    }
-
     async fn provisioned(&self, role: &str) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = ?")
+            sqlx::query_scalar(&self.sql("SELECT sid FROM provisioned WHERE role = ?"))
                 .bind(role)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -120,10 +115,11 @@ impl Store {
         demo_url: &str,
     ) -> Result<DemoCredentials, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = 'demo_account'")
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing: Option<String> = sqlx::query_scalar(
+            &self.sql("SELECT sid FROM provisioned WHERE role = 'demo_account'"),
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         if existing.is_none() {
             let now = now_timestamp();
             let (partner, endpoint, account, trunk_group, did) =
@@ -131,24 +127,26 @@ impl Store {
             let login = format!("demo_{}", random_secret(8).to_lowercase());
             let password = random_secret(20);
             let token = preset_token.map(str::to_string).unwrap_or_else(new_sid);
-            sqlx::query("INSERT INTO partners (partner_sid, name, date_created) VALUES (?, 'flexvox operator', ?)")
+            sqlx::query(&self.sql("INSERT INTO partners (partner_sid, name, date_created) VALUES (?, 'flexvox operator', ?)"))
                 .bind(&partner).bind(&now).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?)")
-                .bind(&token)
-                .bind(&partner)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                &self.sql("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?)"),
+            )
+            .bind(&token)
+            .bind(&partner)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
             let properties = serde_json::json!({
                 "account_sid": account, "api_url": "/flexml/v1", "login": login, "password": password,
             });
-            sqlx::query("INSERT INTO endpoints (endpoint_sid, partner_sid, name, type, properties, date_created) VALUES (?, ?, 'demo_flexml', 'flexml', ?, ?)")
+            sqlx::query(&self.sql("INSERT INTO endpoints (endpoint_sid, partner_sid, name, type, properties, date_created) VALUES (?, ?, 'demo_flexml', 'flexml', ?, ?)"))
                 .bind(&endpoint).bind(&partner).bind(properties.to_string()).bind(&now).execute(&mut *tx).await?;
-            sqlx::query(&format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 'demo', ?, ?, NULL, 'POST', 'basic', ?)"))
+            sqlx::query(&self.sql(&format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, 'demo', ?, ?, NULL, 'POST', 'basic', ?)")))
                 .bind(&account).bind(&endpoint).bind(&login).bind(&password).bind(&now).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO trunk_groups (trunk_group_sid, partner_sid, name, endpoint_sid, date_created) VALUES (?, ?, 'demo_flexml', ?, ?)")
+            sqlx::query(&self.sql("INSERT INTO trunk_groups (trunk_group_sid, partner_sid, name, endpoint_sid, date_created) VALUES (?, ?, 'demo_flexml', ?, ?)"))
                 .bind(&trunk_group).bind(&partner).bind(&endpoint).bind(&now).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, url, date_created) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            sqlx::query(&self.sql("INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, url, date_created) VALUES (?, ?, ?, ?, ?, ?, ?)"))
                 .bind(&did).bind(&partner).bind(phonenumber).bind(&trunk_group).bind(country_code(phonenumber)).bind(demo_url).bind(&now)
                 .execute(&mut *tx).await?;
             for (role, sid) in [
@@ -156,7 +154,7 @@ impl Store {
                 ("demo_account", &account),
                 ("demo_did", &did),
             ] {
-                sqlx::query("INSERT INTO provisioned (role, sid) VALUES (?, ?)")
+                sqlx::query(&self.sql("INSERT INTO provisioned (role, sid) VALUES (?, ?)"))
                     .bind(role)
                     .bind(sid)
                     .execute(&mut *tx)
@@ -164,11 +162,11 @@ impl Store {
             }
         }
         let partner: String =
-            sqlx::query_scalar("SELECT sid FROM provisioned WHERE role = 'partner'")
+            sqlx::query_scalar(&self.sql("SELECT sid FROM provisioned WHERE role = 'partner'"))
                 .fetch_one(&mut *tx)
                 .await?;
         if let Some(token) = preset_token {
-            sqlx::query("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?) ON CONFLICT (token) DO NOTHING")
+            sqlx::query(&self.sql("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?) ON CONFLICT (token) DO NOTHING"))
                 .bind(token).bind(&partner).bind(now_timestamp()).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -179,9 +177,9 @@ impl Store {
         let token: String =
             match preset_token {
                 Some(t) => t.to_string(),
-                None => sqlx::query_scalar(
+                None => sqlx::query_scalar(&self.sql(
                     "SELECT token FROM tokens WHERE partner_sid = ? ORDER BY date_created LIMIT 1",
-                )
+                ))
                 .bind(&partner)
                 .fetch_one(&self.pool)
                 .await?,
@@ -207,18 +205,20 @@ impl Store {
     /// another HTTP port keeps the demo working without touching a URL the user set.
     pub async fn refresh_demo_url(&self, url: &str) -> Result<(), StoreError> {
         if let Some(did) = self.provisioned("demo_did").await? {
-            sqlx::query("UPDATE dids SET url = ? WHERE did_sid = ? AND url LIKE '%/demo/hello'")
-                .bind(url)
-                .bind(did)
-                .execute(&self.pool)
-                .await?;
+            sqlx::query(
+                &self.sql("UPDATE dids SET url = ? WHERE did_sid = ? AND url LIKE '%/demo/hello'"),
+            )
+            .bind(url)
+            .bind(did)
+            .execute(&self.pool)
+            .await?;
         }
         Ok(())
     }
 
     pub async fn partner_by_token(&self, token: &str) -> Result<Option<Partner>, StoreError> {
         Ok(sqlx::query_as::<_, Partner>(
-            "SELECT p.partner_sid, p.name, p.date_created FROM partners p JOIN tokens t ON t.partner_sid = p.partner_sid WHERE t.token = ?",
+            &self.sql("SELECT p.partner_sid, p.name, p.date_created FROM partners p JOIN tokens t ON t.partner_sid = p.partner_sid WHERE t.token = ?"),
         )
         .bind(token)
         .fetch_optional(&self.pool)
@@ -226,18 +226,18 @@ impl Store {
     }
 
     pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>, StoreError> {
-        Ok(sqlx::query_as::<_, Account>(&format!(
+        Ok(sqlx::query_as::<_, Account>(&self.sql(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = ?"
-        ))
+        )))
         .bind(login)
         .fetch_optional(&self.pool)
         .await?)
     }
 
     pub async fn account(&self, account_sid: &str) -> Result<Option<Account>, StoreError> {
-        Ok(sqlx::query_as::<_, Account>(&format!(
+        Ok(sqlx::query_as::<_, Account>(&self.sql(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_sid = ?"
-        ))
+        )))
         .bind(account_sid)
         .fetch_optional(&self.pool)
         .await?)
@@ -248,7 +248,7 @@ impl Store {
         account_sid: &str,
         u: &AccountUpdate,
     ) -> Result<Option<Account>, StoreError> {
-        sqlx::query("UPDATE accounts SET name = ?, url = ?, method = ?, error_handler = ? WHERE account_sid = ?")
+        sqlx::query(&self.sql("UPDATE accounts SET name = ?, url = ?, method = ?, error_handler = ? WHERE account_sid = ?"))
             .bind(&u.name).bind(&u.url).bind(&u.method).bind(&u.error_handler).bind(account_sid)
             .execute(&self.pool)
             .await?;
@@ -256,9 +256,9 @@ impl Store {
     }
 
     pub async fn did(&self, account_sid: &str, did_sid: &str) -> Result<Option<Did>, StoreError> {
-        Ok(sqlx::query_as::<_, Did>(&format!(
+        Ok(sqlx::query_as::<_, Did>(&self.sql(&format!(
             "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE a.account_sid = ? AND d.did_sid = ?"
-        ))
+        )))
         .bind(account_sid)
         .bind(did_sid)
         .fetch_optional(&self.pool)
@@ -275,10 +275,10 @@ impl Store {
         settings: &DidUpdate,
     ) -> Result<Option<Did>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let endpoint: Option<(String, String)> = sqlx::query_as(
+        let endpoint: Option<(String, String)> = sqlx::query_as(&self.sql(
             "SELECT e.endpoint_sid, e.partner_sid FROM accounts a \
              JOIN endpoints e ON e.endpoint_sid = a.endpoint_sid WHERE a.account_sid = ?",
-        )
+        ))
         .bind(account_sid)
         .fetch_optional(&mut *tx)
         .await?;
@@ -286,10 +286,10 @@ impl Store {
             return Ok(None);
         };
         let now = now_timestamp();
-        let existing: Option<String> = sqlx::query_scalar(
+        let existing: Option<String> = sqlx::query_scalar(&self.sql(
             "SELECT trunk_group_sid FROM trunk_groups WHERE endpoint_sid = ? \
              ORDER BY date_created, trunk_group_sid LIMIT 1",
-        )
+        ))
         .bind(&endpoint_sid)
         .fetch_optional(&mut *tx)
         .await?;
@@ -297,7 +297,7 @@ impl Store {
             Some(sid) => sid,
             None => {
                 let sid = new_sid();
-                sqlx::query("INSERT INTO trunk_groups (trunk_group_sid, partner_sid, name, endpoint_sid, date_created) VALUES (?, ?, 'flexml', ?, ?)")
+                sqlx::query(&self.sql("INSERT INTO trunk_groups (trunk_group_sid, partner_sid, name, endpoint_sid, date_created) VALUES (?, ?, 'flexml', ?, ?)"))
                     .bind(&sid).bind(&partner_sid).bind(&endpoint_sid).bind(&now)
                     .execute(&mut *tx)
                     .await?;
@@ -305,7 +305,7 @@ impl Store {
             }
         };
         let did_sid = new_sid();
-        sqlx::query("INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, url, method, status_callback_url, status_callback_method, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query(&self.sql("INSERT INTO dids (did_sid, partner_sid, phonenumber, trunk_group_sid, country_code, url, method, status_callback_url, status_callback_method, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
             .bind(&did_sid).bind(&partner_sid).bind(phonenumber).bind(&trunk_group)
             .bind(country_code(phonenumber)).bind(&settings.url).bind(&settings.method)
             .bind(&settings.status_callback_url).bind(&settings.status_callback_method).bind(&now)
@@ -324,7 +324,7 @@ impl Store {
         if self.did(account_sid, did_sid).await?.is_none() {
             return Ok(None);
         }
-        sqlx::query("UPDATE dids SET url = ?, method = ?, status_callback_url = ?, status_callback_method = ? WHERE did_sid = ?")
+        sqlx::query(&self.sql("UPDATE dids SET url = ?, method = ?, status_callback_url = ?, status_callback_method = ? WHERE did_sid = ?"))
             .bind(&u.url).bind(&u.method).bind(&u.status_callback_url).bind(&u.status_callback_method).bind(did_sid)
             .execute(&self.pool)
             .await?;
@@ -336,9 +336,9 @@ impl Store {
         &self,
         phonenumber: &str,
     ) -> Result<Option<(Did, Account)>, StoreError> {
-        let did = sqlx::query_as::<_, Did>(&format!(
+        let did = sqlx::query_as::<_, Did>(&self.sql(&format!(
             "SELECT {DID_COLUMNS} FROM {DID_JOIN} WHERE d.phonenumber = ?"
-        ))
+        )))
         .bind(phonenumber)
         .fetch_optional(&self.pool)
         .await?;
@@ -350,20 +350,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{self, Backend};
 
-    async fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("flexvox-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        (
-            Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap(),
-            dir,
-        )
-    }
-
-    #[tokio::test]
-    async fn provisioning_is_idempotent_and_routes_the_demo_number() {
-        let (store, dir) = temp_store("provision").await;
+    async fn provisioning_is_idempotent_and_routes_the_demo_number(backend: Backend) {
+        let store = testing::open(backend, "provision").await.unwrap();
         let first = store
             .provision_demo(None, "15550000001", "http://127.0.0.1:8080/demo/hello")
             .await
@@ -421,12 +411,10 @@ mod tests {
                 .partner_sid,
             first.partner_sid
         );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn another_accounts_did_is_invisible() {
-        let (store, dir) = temp_store("scope").await;
+    async fn another_accounts_did_is_invisible(backend: Backend) {
+        let store = testing::open(backend, "scope").await.unwrap();
         let creds = store
             .provision_demo(None, "15550000001", "u")
             .await
@@ -441,6 +429,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((items.len(), total), (1, 1));
-        std::fs::remove_dir_all(dir).unwrap();
     }
+
+    crate::backend_tests!(
+        provisioning_is_idempotent_and_routes_the_demo_number,
+        another_accounts_did_is_invisible
+    );
 }

@@ -5,11 +5,10 @@
 //! columns cannot be filtered on, so a filter cannot probe them.
 
 use crate::query::{
-    compile_filter, compile_order, Bind, FieldKind, FieldSpec, ListParams, SqlFragment,
+    arguments, compile_filter, compile_order, Bind, FieldKind, FieldSpec, ListParams, SqlFragment,
 };
 use crate::{Account, Did, Store, StoreError, ACCOUNT_COLUMNS, DID_COLUMNS, DID_JOIN};
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::Arguments;
+use sqlx::any::AnyRow;
 
 pub(crate) const fn field(name: &'static str, sql: &'static str, kind: FieldKind) -> FieldSpec {
     FieldSpec { name, sql, kind }
@@ -113,7 +112,7 @@ impl Store {
         params: &ListParams,
     ) -> Result<(Vec<T>, i64), StoreError>
     where
-        T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
     {
         self.list_where(source, owner_sid, None, params).await
     }
@@ -128,7 +127,7 @@ impl Store {
         params: &ListParams,
     ) -> Result<(Vec<T>, i64), StoreError>
     where
-        T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
     {
         let mut condition = SqlFragment::default();
         condition.push_sql(source.owner);
@@ -140,14 +139,15 @@ impl Store {
             condition.push_sql(")");
         }
         if let Some(filter) = &params.filter {
-            let filter =
-                compile_filter(filter, source.fields).map_err(StoreError::InvalidFilter)?;
+            let filter = compile_filter(filter, source.fields, self.dialect)
+                .map_err(StoreError::InvalidFilter)?;
             condition.push_sql(" AND (");
             condition.append(filter);
             condition.push_sql(")");
         }
         let mut order = match &params.order {
-            Some(order) => compile_order(order, source.fields).map_err(StoreError::InvalidOrder)?,
+            Some(order) => compile_order(order, source.fields, self.dialect)
+                .map_err(StoreError::InvalidOrder)?,
             None => SqlFragment {
                 sql: source.default_order.to_string(),
                 binds: Vec::new(),
@@ -174,26 +174,19 @@ impl Store {
 
         // One read transaction, so the page and the total describe the same rows.
         let mut tx = self.pool.begin().await?;
-        let items = sqlx::query_as_with::<_, T, _>(&select.sql, arguments(&select.binds)?)
-            .fetch_all(&mut *tx)
-            .await?;
-        let total: i64 = sqlx::query_scalar_with(&count.sql, arguments(&count.binds)?)
-            .fetch_one(&mut *tx)
-            .await?;
+        let items = sqlx::query_as_with::<_, T, _>(
+            &self.sql(&select.sql),
+            arguments(&select.binds).map_err(StoreError::Database)?,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let total: i64 = sqlx::query_scalar_with(
+            &self.sql(&count.sql),
+            arguments(&count.binds).map_err(StoreError::Database)?,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok((items, total))
     }
-}
-
-fn arguments(binds: &[Bind]) -> Result<SqliteArguments<'static>, StoreError> {
-    let mut args = SqliteArguments::default();
-    for bind in binds {
-        match bind {
-            Bind::Text(s) => args.add(s.clone()),
-            Bind::Integer(i) => args.add(*i),
-            Bind::Real(f) => args.add(*f),
-        }
-        .map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
-    }
-    Ok(args)
 }

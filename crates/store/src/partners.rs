@@ -16,22 +16,26 @@ impl Store {
         };
         let token = token.map(str::to_string).unwrap_or_else(new_sid);
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO partners (partner_sid, name, date_created) VALUES (?, ?, ?)")
-            .bind(&partner.partner_sid)
-            .bind(&partner.name)
-            .bind(&partner.date_created)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?)")
-            .bind(&token)
-            .bind(&partner.partner_sid)
-            .bind(&partner.date_created)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::rows::conflict_on(
-                "token",
-                "the token belongs to another partner".into(),
-            ))?;
+        sqlx::query(
+            &self.sql("INSERT INTO partners (partner_sid, name, date_created) VALUES (?, ?, ?)"),
+        )
+        .bind(&partner.partner_sid)
+        .bind(&partner.name)
+        .bind(&partner.date_created)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            &self.sql("INSERT INTO tokens (token, partner_sid, date_created) VALUES (?, ?, ?)"),
+        )
+        .bind(&token)
+        .bind(&partner.partner_sid)
+        .bind(&partner.date_created)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::rows::conflict_on(
+            "token",
+            "the token belongs to another partner".into(),
+        ))?;
         tx.commit().await?;
         Ok((partner, token))
     }

@@ -28,17 +28,30 @@ pub fn format_international(number: &str) -> String {
     }
 }
 
+/// `north_american` in SQL, in functions SQLite and PostgreSQL share (no GLOB, no regex): 11
+/// characters, a leading 1, and nothing left once ASCII digits are trimmed away.
+macro_rules! north_american_sql {
+    () => {
+        "length(d.phonenumber) = 11 AND substr(d.phonenumber, 1, 1) = '1' \
+         AND trim(d.phonenumber, '0123456789') = ''"
+    };
+}
+
 /// `format_national` of `d.phonenumber` in SQL, so DIDs filter and sort by what they show.
-pub(crate) const NATIONAL_SQL: &str = "(CASE WHEN d.phonenumber GLOB \
-    '1[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' THEN '(' || substr(d.phonenumber, 2, 3) \
-    || ') ' || substr(d.phonenumber, 5, 3) || '-' || substr(d.phonenumber, 8, 4) \
-    ELSE d.phonenumber END)";
+pub(crate) const NATIONAL_SQL: &str = concat!(
+    "(CASE WHEN ",
+    north_american_sql!(),
+    " THEN '(' || substr(d.phonenumber, 2, 3) || ') ' || substr(d.phonenumber, 5, 3) || '-' \
+     || substr(d.phonenumber, 8, 4) ELSE d.phonenumber END)"
+);
 
 /// `format_international` of `d.phonenumber` in SQL.
-pub(crate) const INTERNATIONAL_SQL: &str = "(CASE WHEN d.phonenumber GLOB \
-    '1[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' THEN '+1 ' || substr(d.phonenumber, 2, 3) \
-    || '-' || substr(d.phonenumber, 5, 3) || '-' || substr(d.phonenumber, 8, 4) \
-    ELSE '+' || d.phonenumber END)";
+pub(crate) const INTERNATIONAL_SQL: &str = concat!(
+    "(CASE WHEN ",
+    north_american_sql!(),
+    " THEN '+1 ' || substr(d.phonenumber, 2, 3) || '-' || substr(d.phonenumber, 5, 3) || '-' \
+     || substr(d.phonenumber, 8, 4) ELSE '+' || d.phonenumber END)"
+);
 
 fn north_american(number: &str) -> Option<(&str, &str, &str)> {
     let rest = number
@@ -50,6 +63,7 @@ fn north_american(number: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{self, Backend};
 
     #[test]
     fn formats_like_the_reference() {
@@ -59,9 +73,8 @@ mod tests {
         assert_eq!(format_international("442071234567"), "+442071234567");
     }
 
-    #[tokio::test]
-    async fn the_sql_formats_agree_with_the_rust_ones() {
-        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    async fn the_sql_formats_agree_with_the_rust_ones(backend: Backend) {
+        let store = testing::open(backend, "phone_sql").await.unwrap();
         for number in [
             "15162065319",
             "1516206531",
@@ -70,15 +83,19 @@ mod tests {
             "442071234567",
             "",
         ] {
-            let (national, international): (String, String) = sqlx::query_as(&format!(
-                "SELECT {NATIONAL_SQL}, {INTERNATIONAL_SQL} FROM (SELECT ? AS phonenumber) d"
-            ))
-            .bind(number)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+            let sql = format!(
+                "SELECT {NATIONAL_SQL}, {INTERNATIONAL_SQL} FROM (SELECT CAST(? AS TEXT) AS phonenumber) d"
+            );
+            let (national, international): (String, String) =
+                sqlx::query_as(&store.dialect().sql(&sql))
+                    .bind(number)
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
             assert_eq!(national, format_national(number), "{number}");
             assert_eq!(international, format_international(number), "{number}");
         }
     }
+
+    crate::backend_tests!(the_sql_formats_agree_with_the_rust_ones);
 }

@@ -3,11 +3,11 @@
 
 use crate::StoreError;
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// A JSON object or array stored as TEXT.
-pub(crate) fn json_column(row: &SqliteRow, column: &str) -> Result<Value, sqlx::Error> {
+pub(crate) fn json_column(row: &AnyRow, column: &str) -> Result<Value, sqlx::Error> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| sqlx::Error::ColumnDecode {
         index: column.to_string(),
@@ -16,7 +16,7 @@ pub(crate) fn json_column(row: &SqliteRow, column: &str) -> Result<Value, sqlx::
 }
 
 /// A boolean stored as INTEGER 0/1.
-pub(crate) fn bool_column(row: &SqliteRow, column: &str) -> Result<bool, sqlx::Error> {
+pub(crate) fn bool_column(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>(column)? != 0)
 }
 

@@ -87,11 +87,17 @@ impl Store {
     ) -> Result<TrunkGroup, StoreError> {
         let sid = new_sid();
         let mut tx = self.pool.begin().await?;
-        check_endpoint(&mut tx, partner_sid, fields.endpoint_sid.as_deref()).await?;
-        sqlx::query(
+        check_endpoint(
+            self.dialect,
+            &mut tx,
+            partner_sid,
+            fields.endpoint_sid.as_deref(),
+        )
+        .await?;
+        sqlx::query(&self.sql(
             "INSERT INTO trunk_groups (trunk_group_sid, partner_sid, name, endpoint_sid, \
              routing_type, date_created) VALUES (?, ?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&sid)
         .bind(partner_sid)
         .bind(&fields.name)
@@ -112,10 +118,10 @@ impl Store {
         partner_sid: &str,
         trunk_group_sid: &str,
     ) -> Result<Option<TrunkGroup>, StoreError> {
-        let group = sqlx::query_as::<_, TrunkGroup>(&format!(
+        let group = sqlx::query_as::<_, TrunkGroup>(&self.sql(&format!(
             "SELECT {TRUNK_GROUP_COLUMNS} FROM trunk_groups g \
              WHERE g.partner_sid = ? AND g.trunk_group_sid = ?"
-        ))
+        )))
         .bind(partner_sid)
         .bind(trunk_group_sid)
         .fetch_optional(&self.pool)
@@ -142,11 +148,17 @@ impl Store {
         fields: &TrunkGroupFields,
     ) -> Result<Option<TrunkGroup>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        check_endpoint(&mut tx, partner_sid, fields.endpoint_sid.as_deref()).await?;
-        let done = sqlx::query(
+        check_endpoint(
+            self.dialect,
+            &mut tx,
+            partner_sid,
+            fields.endpoint_sid.as_deref(),
+        )
+        .await?;
+        let done = sqlx::query(&self.sql(
             "UPDATE trunk_groups SET name = ?, endpoint_sid = ?, routing_type = ? \
              WHERE partner_sid = ? AND trunk_group_sid = ?",
-        )
+        ))
         .bind(&fields.name)
         .bind(&fields.endpoint_sid)
         .bind(&fields.routing_type)
@@ -169,7 +181,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let owned: Option<String> = sqlx::query_scalar(
-            "SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?",
+            &self.sql("SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?"),
         )
         .bind(partner_sid)
         .bind(trunk_group_sid)
@@ -178,15 +190,15 @@ impl Store {
         if owned.is_none() {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM trunks WHERE trunk_group_sid = ?")
+        sqlx::query(&self.sql("DELETE FROM trunks WHERE trunk_group_sid = ?"))
             .bind(trunk_group_sid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE dids SET trunk_group_sid = NULL WHERE trunk_group_sid = ?")
+        sqlx::query(&self.sql("UPDATE dids SET trunk_group_sid = NULL WHERE trunk_group_sid = ?"))
             .bind(trunk_group_sid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM trunk_groups WHERE trunk_group_sid = ?")
+        sqlx::query(&self.sql("DELETE FROM trunk_groups WHERE trunk_group_sid = ?"))
             .bind(trunk_group_sid)
             .execute(&mut *tx)
             .await?;
@@ -206,6 +218,7 @@ impl Store {
                 "SELECT {TRUNK_COLUMNS} FROM trunks k WHERE k.trunk_group_sid IN ({placeholders}) \
                  ORDER BY k.date_created ASC, k.trunk_sid ASC"
             );
+            let sql = self.sql(&sql);
             let mut query = sqlx::query_as::<_, Trunk>(&sql);
             for group in chunk {
                 query = query.bind(&group.trunk_group_sid);
@@ -226,12 +239,13 @@ impl Store {
 
 /// `Err(UnknownReference)` unless `endpoint_sid` is none or one of the partner's endpoints.
 pub(crate) async fn check_endpoint(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialect: crate::Dialect,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     partner_sid: &str,
     endpoint_sid: Option<&str>,
 ) -> Result<(), StoreError> {
     match endpoint_sid {
-        Some(sid) if !owns_endpoint(&mut **tx, partner_sid, sid).await? => {
+        Some(sid) if !owns_endpoint(dialect, &mut **tx, partner_sid, sid).await? => {
             Err(StoreError::UnknownReference {
                 field: "endpoint_sid",
                 sid: sid.to_string(),

@@ -7,7 +7,7 @@ use crate::rows::bool_column;
 use crate::trunk_groups::check_endpoint;
 use crate::{new_sid, now_timestamp, Store, StoreError};
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,8 +48,8 @@ impl From<&Trunk> for TrunkFields {
     }
 }
 
-impl<'r> sqlx::FromRow<'r, SqliteRow> for Trunk {
-    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+impl<'r> sqlx::FromRow<'r, AnyRow> for Trunk {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Trunk {
             allow_transfer: bool_column(row, "allow_transfer")?,
             date_created: row.try_get("date_created")?,
@@ -94,7 +94,7 @@ impl Store {
         trunk_group_sid: &str,
     ) -> Result<bool, StoreError> {
         let found: Option<String> = sqlx::query_scalar(
-            "SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?",
+            &self.sql("SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?"),
         )
         .bind(partner_sid)
         .bind(trunk_group_sid)
@@ -114,7 +114,7 @@ impl Store {
         let sid = new_sid();
         let mut tx = self.pool.begin().await?;
         let group: Option<String> = sqlx::query_scalar(
-            "SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?",
+            &self.sql("SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?"),
         )
         .bind(partner_sid)
         .bind(trunk_group_sid)
@@ -123,11 +123,17 @@ impl Store {
         if group.is_none() {
             return Ok(None);
         }
-        check_endpoint(&mut tx, partner_sid, fields.endpoint_sid.as_deref()).await?;
-        sqlx::query(
+        check_endpoint(
+            self.dialect,
+            &mut tx,
+            partner_sid,
+            fields.endpoint_sid.as_deref(),
+        )
+        .await?;
+        sqlx::query(&self.sql(
             "INSERT INTO trunks (trunk_sid, trunk_group_sid, name, endpoint_sid, allow_transfer, \
              date_created) VALUES (?, ?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&sid)
         .bind(trunk_group_sid)
         .bind(&fields.name)
@@ -147,14 +153,14 @@ impl Store {
         trunk_group_sid: &str,
         trunk_sid: &str,
     ) -> Result<Option<Trunk>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, Trunk>(&format!("SELECT {TRUNK_COLUMNS} {TRUNK_OF_PARTNER}"))
-                .bind(partner_sid)
-                .bind(trunk_group_sid)
-                .bind(trunk_sid)
-                .fetch_optional(&self.pool)
-                .await?,
+        Ok(sqlx::query_as::<_, Trunk>(
+            &self.sql(&format!("SELECT {TRUNK_COLUMNS} {TRUNK_OF_PARTNER}")),
         )
+        .bind(partner_sid)
+        .bind(trunk_group_sid)
+        .bind(trunk_sid)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// The trunks of the partner's trunk group matching the filter, and their total; `None`
@@ -181,7 +187,7 @@ impl Store {
     ) -> Result<Option<Trunk>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let found: Option<String> =
-            sqlx::query_scalar(&format!("SELECT k.trunk_sid {TRUNK_OF_PARTNER}"))
+            sqlx::query_scalar(&self.sql(&format!("SELECT k.trunk_sid {TRUNK_OF_PARTNER}")))
                 .bind(partner_sid)
                 .bind(trunk_group_sid)
                 .bind(trunk_sid)
@@ -190,10 +196,16 @@ impl Store {
         if found.is_none() {
             return Ok(None);
         }
-        check_endpoint(&mut tx, partner_sid, fields.endpoint_sid.as_deref()).await?;
-        sqlx::query(
-            "UPDATE trunks SET name = ?, endpoint_sid = ?, allow_transfer = ? WHERE trunk_sid = ?",
+        check_endpoint(
+            self.dialect,
+            &mut tx,
+            partner_sid,
+            fields.endpoint_sid.as_deref(),
         )
+        .await?;
+        sqlx::query(&self.sql(
+            "UPDATE trunks SET name = ?, endpoint_sid = ?, allow_transfer = ? WHERE trunk_sid = ?",
+        ))
         .bind(&fields.name)
         .bind(&fields.endpoint_sid)
         .bind(i64::from(fields.allow_transfer))
@@ -218,11 +230,13 @@ impl Store {
         {
             return Ok(false);
         }
-        let done = sqlx::query("DELETE FROM trunks WHERE trunk_sid = ? AND trunk_group_sid = ?")
-            .bind(trunk_sid)
-            .bind(trunk_group_sid)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            &self.sql("DELETE FROM trunks WHERE trunk_sid = ? AND trunk_group_sid = ?"),
+        )
+        .bind(trunk_sid)
+        .bind(trunk_group_sid)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 }

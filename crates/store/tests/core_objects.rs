@@ -1,25 +1,23 @@
-//! The Core API objects' queries (endpoints, trunk groups, trunks, DIDs) on a real SQLite file:
+//! The Core API objects' queries (endpoints, trunk groups, trunks, DIDs) on SQLite and PostgreSQL:
 //! generated credentials and the FlexML account, partner scoping, references, conflicts,
 //! lists, and inbound routing through a DID's trunk group.
 
 use serde_json::{json, Map, Value};
 use store::query::{Filter, Order};
+use store::testing::{self, Backend, TestStore};
 use store::{
-    CoreDidFields, EndpointFields, EndpointType, ListParams, Store, StoreError, TrunkFields,
+    CoreDidFields, EndpointFields, EndpointType, ListParams, StoreError, TrunkFields,
     TrunkGroupFields,
 };
 
-async fn temp_store(name: &str) -> (Store, String, String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("flexvox-core-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap();
+async fn temp_store(backend: Backend, name: &str) -> (TestStore, String, String) {
+    let store = testing::open(backend, name).await.unwrap();
     let demo = store
         .provision_demo(None, "15550000001", "http://127.0.0.1:8080/demo/hello")
         .await
         .unwrap();
     let (other, _) = store.create_partner("other", None).await.unwrap();
-    (store, demo.partner_sid, other.partner_sid, dir)
+    (store, demo.partner_sid, other.partner_sid)
 }
 
 fn params(filter: Option<&str>, order: Option<&str>) -> ListParams {
@@ -38,9 +36,8 @@ fn named(name: &str) -> EndpointFields {
     }
 }
 
-#[tokio::test]
-async fn a_flexml_endpoint_gets_credentials_and_an_account_that_dies_with_it() {
-    let (store, partner, _, dir) = temp_store("flexml").await;
+async fn a_flexml_endpoint_gets_credentials_and_an_account_that_dies_with_it(backend: Backend) {
+    let (store, partner, _) = temp_store(backend, "flexml").await;
     let endpoint = store
         .create_endpoint(&partner, EndpointType::Flexml, &named("flexml"))
         .await
@@ -74,12 +71,12 @@ async fn a_flexml_endpoint_gets_credentials_and_an_account_that_dies_with_it() {
         .delete_endpoint(&partner, &endpoint.endpoint_sid)
         .await
         .unwrap());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn other_application_types_get_credentials_without_an_account_third_party_gets_none() {
-    let (store, partner, _, dir) = temp_store("types").await;
+async fn other_application_types_get_credentials_without_an_account_third_party_gets_none(
+    backend: Backend,
+) {
+    let (store, partner, _) = temp_store(backend, "types").await;
     let conference = store
         .create_endpoint(&partner, EndpointType::Conference, &named("conf"))
         .await
@@ -95,12 +92,10 @@ async fn other_application_types_get_credentials_without_an_account_third_party_
         .await
         .unwrap();
     assert_eq!(Value::Object(third.properties), json!({"login": "mine"}));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn updates_replace_fields_but_keep_the_system_properties() {
-    let (store, partner, other, dir) = temp_store("update").await;
+async fn updates_replace_fields_but_keep_the_system_properties(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "update").await;
     let endpoint = store
         .create_endpoint(&partner, EndpointType::Flexml, &named("a"))
         .await
@@ -144,12 +139,10 @@ async fn updates_replace_fields_but_keep_the_system_properties() {
         .delete_endpoint(&other, &endpoint.endpoint_sid)
         .await
         .unwrap());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn endpoint_lists_are_scoped_filtered_and_ordered() {
-    let (store, partner, other, dir) = temp_store("list").await;
+async fn endpoint_lists_are_scoped_filtered_and_ordered(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "list").await;
     for (name, kind) in [
         ("b_conf", EndpointType::Conference),
         ("c_flex", EndpointType::Flexml),
@@ -205,12 +198,10 @@ async fn endpoint_lists_are_scoped_filtered_and_ordered() {
             .await,
         Err(StoreError::InvalidFilter(_))
     ));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn a_did_routes_through_its_trunk_group_to_the_endpoints_account() {
-    let (store, partner, other, dir) = temp_store("route").await;
+async fn a_did_routes_through_its_trunk_group_to_the_endpoints_account(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "route").await;
     let endpoint = store
         .create_endpoint(&partner, EndpointType::Flexml, &named("flexml"))
         .await
@@ -298,12 +289,10 @@ async fn a_did_routes_through_its_trunk_group_to_the_endpoints_account() {
         .unwrap()
         .is_none());
     assert!(!store.delete_core_did(&other, &did.did_sid).await.unwrap());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn references_must_be_the_partners_own() {
-    let (store, partner, other, dir) = temp_store("refs").await;
+async fn references_must_be_the_partners_own(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "refs").await;
     let theirs = store
         .create_endpoint(&other, EndpointType::Flexml, &named("theirs"))
         .await
@@ -369,12 +358,10 @@ async fn references_must_be_the_partners_own() {
         .await
         .unwrap()
         .is_none());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn a_number_exists_once_across_partners() {
-    let (store, partner, other, dir) = temp_store("conflict").await;
+async fn a_number_exists_once_across_partners(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "conflict").await;
     let fields = CoreDidFields::default();
     store
         .create_core_did(&partner, "15162065319", &fields)
@@ -400,12 +387,10 @@ async fn a_number_exists_once_across_partners() {
             "{number}: {err}"
         );
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn did_lists_filter_on_capabilities_formats_and_trunk_group() {
-    let (store, partner, other, dir) = temp_store("dids").await;
+async fn did_lists_filter_on_capabilities_formats_and_trunk_group(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "dids").await;
     let group = store
         .create_trunk_group(&partner, &TrunkGroupFields::default())
         .await
@@ -465,12 +450,10 @@ async fn did_lists_filter_on_capabilities_formats_and_trunk_group() {
     assert_eq!(list("trunk_group_sid eq null").await, ["15162065320"]);
     let (_, total) = store.core_dids(&other, &params(None, None)).await.unwrap();
     assert_eq!(total, 0);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn trunks_live_in_their_group() {
-    let (store, partner, other, dir) = temp_store("trunks").await;
+async fn trunks_live_in_their_group(backend: Backend) {
+    let (store, partner, other) = temp_store(backend, "trunks").await;
     let endpoint = store
         .create_endpoint(&partner, EndpointType::ThirdParty, &named("pbx"))
         .await
@@ -558,12 +541,10 @@ async fn trunks_live_in_their_group() {
         .await
         .unwrap()
         .is_none());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn deleting_a_trunk_group_unassigns_its_dids() {
-    let (store, partner, _, dir) = temp_store("tgdelete").await;
+async fn deleting_a_trunk_group_unassigns_its_dids(backend: Backend) {
+    let (store, partner, _) = temp_store(backend, "tgdelete").await;
     let group = store
         .create_trunk_group(&partner, &TrunkGroupFields::default())
         .await
@@ -589,23 +570,12 @@ async fn deleting_a_trunk_group_unassigns_its_dids() {
         .unwrap()
         .unwrap();
     assert_eq!(did.trunk_group_sid, None);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn a_database_of_the_first_schema_upgrades_with_its_demo() {
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-    use std::str::FromStr;
-
-    let dir = std::env::temp_dir().join(format!("flexvox-core-upgrade-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("flexvox.db");
+async fn a_database_of_the_first_schema_upgrades_with_its_demo(backend: Backend) {
+    let scratch = testing::scratch(backend, "upgrade").await.unwrap();
     {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .unwrap()
-            .create_if_missing(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let pool = sqlx::AnyPool::connect(scratch.url()).await.unwrap();
         let mut first = sqlx::migrate!("./migrations");
         first.migrations = first
             .migrations
@@ -634,7 +604,7 @@ async fn a_database_of_the_first_schema_upgrades_with_its_demo() {
         }
         pool.close().await;
     }
-    let store = Store::open_sqlite(&path).await.unwrap();
+    let store = scratch.open().await.unwrap();
     let creds = store
         .provision_demo(None, "15550000001", "http://x/demo/hello")
         .await
@@ -652,5 +622,18 @@ async fn a_database_of_the_first_schema_upgrades_with_its_demo() {
     assert_eq!((did.name.as_str(), did.capabilities), ("N/A", 4));
     let (_, account) = store.route_number("15550000001").await.unwrap().unwrap();
     assert_eq!(account.account_sid, "a");
-    std::fs::remove_dir_all(dir).unwrap();
 }
+
+store::backend_tests!(
+    a_flexml_endpoint_gets_credentials_and_an_account_that_dies_with_it,
+    other_application_types_get_credentials_without_an_account_third_party_gets_none,
+    updates_replace_fields_but_keep_the_system_properties,
+    endpoint_lists_are_scoped_filtered_and_ordered,
+    a_did_routes_through_its_trunk_group_to_the_endpoints_account,
+    references_must_be_the_partners_own,
+    a_number_exists_once_across_partners,
+    did_lists_filter_on_capabilities_formats_and_trunk_group,
+    trunks_live_in_their_group,
+    deleting_a_trunk_group_unassigns_its_dids,
+    a_database_of_the_first_schema_upgrades_with_its_demo,
+);

@@ -1,13 +1,11 @@
-//! DID and account lists with filter, order and paging, on a real SQLite file.
+//! DID and account lists with filter, order and paging, on SQLite and PostgreSQL.
 
 use store::query::{CompileError, Filter, Order};
+use store::testing::{self, Backend, TestStore};
 use store::{DidUpdate, ListParams, Store, StoreError};
 
-async fn store_with_dids(name: &str) -> (Store, String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("flexvox-lists-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open_sqlite(&dir.join("flexvox.db")).await.unwrap();
+async fn store_with_dids(backend: Backend, name: &str) -> (TestStore, String) {
+    let store = testing::open(backend, name).await.unwrap();
     let creds = store
         .provision_demo(None, "15162065319", "http://127.0.0.1:8080/demo/hello")
         .await
@@ -32,7 +30,7 @@ async fn store_with_dids(name: &str) -> (Store, String, std::path::PathBuf) {
         assert_eq!(did.phonenumber, number);
         assert_eq!(did.account_sid, creds.account_sid);
     }
-    (store, creds.account_sid, dir)
+    (store, creds.account_sid)
 }
 
 fn params(filter: Option<&str>, order: Option<&str>, limit: i64, offset: i64) -> ListParams {
@@ -49,9 +47,8 @@ async fn numbers(store: &Store, account: &str, p: &ListParams) -> (Vec<String>, 
     (items.into_iter().map(|d| d.phonenumber).collect(), total)
 }
 
-#[tokio::test]
-async fn dids_filter_order_and_page() {
-    let (store, account, dir) = store_with_dids("dids").await;
+async fn dids_filter_order_and_page(backend: Backend) {
+    let (store, account) = store_with_dids(backend, "dids").await;
     let all = numbers(&store, &account, &params(None, None, 10, 0)).await;
     assert_eq!(
         all,
@@ -111,12 +108,10 @@ async fn dids_filter_order_and_page() {
         .await
         .unwrap();
     assert_eq!(other.1, 0);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn accounts_filter_and_hide_the_password() {
-    let (store, account, dir) = store_with_dids("accounts").await;
+async fn accounts_filter_and_hide_the_password(backend: Backend) {
+    let (store, account) = store_with_dids(backend, "accounts").await;
     let (items, total) = store
         .accounts(
             &account,
@@ -159,12 +154,10 @@ async fn accounts_filter_and_hide_the_password() {
         Err(StoreError::InvalidOrder(CompileError::UnknownField { .. })) => {}
         other => panic!("{other:?}"),
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
-async fn create_did_needs_an_account_and_a_new_number() {
-    let (store, account, dir) = store_with_dids("create").await;
+async fn create_did_needs_an_account_and_a_new_number(backend: Backend) {
+    let (store, account) = store_with_dids(backend, "create").await;
     let settings = DidUpdate {
         url: None,
         method: "POST".into(),
@@ -183,5 +176,10 @@ async fn create_did_needs_an_account_and_a_new_number() {
     let (did, _) = store.route_number("442071234567").await.unwrap().unwrap();
     assert_eq!(did.country_code, "GBR");
     assert_eq!(did.url.as_deref(), Some("http://app/b"));
-    std::fs::remove_dir_all(dir).unwrap();
 }
+
+store::backend_tests!(
+    dids_filter_order_and_page,
+    accounts_filter_and_hide_the_password,
+    create_did_needs_an_account_and_a_new_number,
+);

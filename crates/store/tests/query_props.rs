@@ -6,7 +6,7 @@ use store::query::{
     compile_filter, compile_order, Condition, Direction, FieldPath, Filter, Op, Operand, Order,
     OrderKey, Scalar,
 };
-use store::{ACCOUNT_FIELDS, DID_FIELDS};
+use store::{Dialect, ACCOUNT_FIELDS, DID_FIELDS};
 
 fn field_path() -> impl Strategy<Value = FieldPath> {
     prop::collection::vec("[A-Za-z_][A-Za-z0-9_]{0,8}", 1..4)
@@ -87,12 +87,12 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in prop_oneof![any::<String>(), filterish()]) {
         if let Ok(f) = Filter::parse(&text) {
-            let _ = compile_filter(&f, DID_FIELDS);
-            let _ = compile_filter(&f, ACCOUNT_FIELDS);
+            let _ = compile_filter(&f, DID_FIELDS, Dialect::Sqlite);
+            let _ = compile_filter(&f, ACCOUNT_FIELDS, Dialect::Postgres);
             prop_assert_eq!(Filter::parse(&f.to_string()), Ok(f));
         }
         if let Ok(o) = Order::parse(&text) {
-            let _ = compile_order(&o, DID_FIELDS);
+            let _ = compile_order(&o, DID_FIELDS, Dialect::Postgres);
             prop_assert_eq!(Order::parse(&o.to_string()), Ok(o));
         }
     }
@@ -120,13 +120,15 @@ proptest! {
         )
     ) {
         let f = Filter { conditions };
-        match compile_filter(&f, DID_FIELDS) {
-            Ok(sql) => {
-                prop_assert!(!sql.sql.contains('§'), "{}", sql.sql);
-                prop_assert_eq!(sql.sql.matches('?').count(), sql.binds.len());
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            match compile_filter(&f, DID_FIELDS, dialect) {
+                Ok(sql) => {
+                    prop_assert!(!sql.sql.contains('§'), "{}", sql.sql);
+                    prop_assert_eq!(sql.sql.matches('?').count(), sql.binds.len());
+                }
+                // Only `bit`, which text fields refuse.
+                Err(e) => prop_assert!(e.to_string().contains("'bit'"), "{}", e),
             }
-            // Only `bit`, which text fields refuse.
-            Err(e) => prop_assert!(e.to_string().contains("'bit'"), "{}", e),
         }
     }
 }

@@ -1,9 +1,8 @@
-//! What compiled filters select when SQLite runs them: one in-memory table with a column of
-//! each field type, and the names of the rows each filter keeps.
+//! What compiled filters select when SQLite and PostgreSQL run them: one table with a column
+//! of each field type, and the names of the rows each filter keeps.
 
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, SqlitePool};
-use store::query::{compile_filter, compile_order, Bind, FieldKind, FieldSpec, Filter, Order};
+use store::query::{arguments, compile_filter, compile_order, FieldKind, FieldSpec, Filter, Order};
+use store::testing::{self, Backend, TestStore};
 
 const FIELDS: &[FieldSpec] = &[
     FieldSpec {
@@ -38,54 +37,41 @@ const FIELDS: &[FieldSpec] = &[
     },
 ];
 
-async fn table() -> SqlitePool {
-    let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
+async fn table(backend: Backend, name: &str) -> TestStore {
+    let store = testing::open(backend, name).await.unwrap();
     sqlx::query(
-        "CREATE TABLE t (name TEXT, note TEXT, capabilities INTEGER, active INTEGER, \
+        "CREATE TABLE t (id INTEGER, name TEXT, note TEXT, capabilities INTEGER, active INTEGER, \
          date_created TEXT, properties TEXT)",
     )
-    .execute(&pool)
+    .execute(store.pool())
     .await
     .unwrap();
     for row in [
-        "('Account one', NULL, 7, 1, '2018-09-20T21:56:49.000Z', '{\"login\":\"alice\",\"n\":5,\"flag\":true,\"deep\":{\"x\":\"y\"}}')",
-        "('account two', 'it''s 100% done', 4, 0, '2019-01-01T00:00:00.000Z', '{\"login\":\"bob\",\"n\":\"5\",\"flag\":false}')",
-        "('ACCOUNT_3', 'a*b?[c]', 3, 1, '2020-06-15T12:00:00.000Z', '{}')",
-        "('other', 'x', 16, NULL, '2021-01-01T00:00:00.000Z', '{\"login\":null}')",
+        "(1, 'Account one', NULL, 7, 1, '2018-09-20T21:56:49.000Z', '{\"login\":\"alice\",\"n\":5,\"flag\":true,\"deep\":{\"x\":\"y\"}}')",
+        "(2, 'account two', 'it''s 100% done', 4, 0, '2019-01-01T00:00:00.000Z', '{\"login\":\"bob\",\"n\":\"5\",\"flag\":false}')",
+        "(3, 'ACCOUNT_3', 'a*b?[c]', 3, 1, '2020-06-15T12:00:00.000Z', '{}')",
+        "(4, 'other', 'x', 16, NULL, '2021-01-01T00:00:00.000Z', '{\"login\":null}')",
     ] {
         sqlx::query(&format!("INSERT INTO t VALUES {row}"))
-            .execute(&pool)
+            .execute(store.pool())
             .await
             .unwrap();
     }
-    pool
+    store
 }
 
-fn arguments(binds: &[Bind]) -> SqliteArguments<'static> {
-    let mut args = SqliteArguments::default();
-    for bind in binds {
-        let added = match bind {
-            Bind::Text(s) => args.add(s.clone()),
-            Bind::Integer(i) => args.add(*i),
-            Bind::Real(f) => args.add(*f),
-        };
-        added.unwrap();
-    }
-    args
-}
-
-async fn names(pool: &SqlitePool, filter: &str) -> Vec<String> {
-    let compiled = compile_filter(&Filter::parse(filter).unwrap(), FIELDS).unwrap();
-    let sql = format!("SELECT name FROM t WHERE {} ORDER BY rowid", compiled.sql);
-    sqlx::query_scalar_with(&sql, arguments(&compiled.binds))
-        .fetch_all(pool)
+async fn names(store: &TestStore, filter: &str) -> Vec<String> {
+    let dialect = store.dialect();
+    let compiled = compile_filter(&Filter::parse(filter).unwrap(), FIELDS, dialect).unwrap();
+    let sql = format!("SELECT name FROM t WHERE {} ORDER BY id", compiled.sql);
+    sqlx::query_scalar_with(&dialect.sql(&sql), arguments(&compiled.binds).unwrap())
+        .fetch_all(store.pool())
         .await
         .unwrap_or_else(|e| panic!("{filter}: {sql}: {e}"))
 }
 
-#[tokio::test]
-async fn each_operator_selects_what_the_reference_says() {
-    let pool = table().await;
+async fn each_operator_selects_what_the_reference_says(backend: Backend) {
+    let t = table(backend, "each_operator_selects_what_the_reference_says").await;
     let cases: &[(&str, &[&str])] = &[
         ("name eq 'Account one'", &["Account one"]),
         (
@@ -123,13 +109,12 @@ async fn each_operator_selects_what_the_reference_says() {
         ),
     ];
     for (filter, expected) in cases {
-        assert_eq!(names(&pool, filter).await, *expected, "{filter}");
+        assert_eq!(names(&t, filter).await, *expected, "{filter}");
     }
 }
 
-#[tokio::test]
-async fn nulls_booleans_dates_and_conjunctions() {
-    let pool = table().await;
+async fn nulls_booleans_dates_and_conjunctions(backend: Backend) {
+    let t = table(backend, "nulls_booleans_dates_and_conjunctions").await;
     let cases: &[(&str, &[&str])] = &[
         ("note eq null", &["Account one"]),
         ("note ne null", &["account two", "ACCOUNT_3", "other"]),
@@ -159,13 +144,12 @@ async fn nulls_booleans_dates_and_conjunctions() {
         ),
     ];
     for (filter, expected) in cases {
-        assert_eq!(names(&pool, filter).await, *expected, "{filter}");
+        assert_eq!(names(&t, filter).await, *expected, "{filter}");
     }
 }
 
-#[tokio::test]
-async fn object_subfields_through_json_extract() {
-    let pool = table().await;
+async fn object_subfields_through_json_extract(backend: Backend) {
+    let t = table(backend, "object_subfields_through_json_extract").await;
     let cases: &[(&str, &[&str])] = &[
         ("properties.login eq alice", &["Account one"]),
         ("properties.login ilike B%", &["account two"]),
@@ -186,13 +170,12 @@ async fn object_subfields_through_json_extract() {
         ),
     ];
     for (filter, expected) in cases {
-        assert_eq!(names(&pool, filter).await, *expected, "{filter}");
+        assert_eq!(names(&t, filter).await, *expected, "{filter}");
     }
 }
 
-#[tokio::test]
-async fn order_by_fields_and_subfields() {
-    let pool = table().await;
+async fn order_by_fields_and_subfields(backend: Backend) {
+    let t = table(backend, "order_by_fields_and_subfields").await;
     for (order, expected) in [
         (
             "capabilities desc",
@@ -207,12 +190,21 @@ async fn order_by_fields_and_subfields() {
             ["account two", "Account one", "ACCOUNT_3", "other"],
         ),
     ] {
-        let compiled = compile_order(&Order::parse(order).unwrap(), FIELDS).unwrap();
+        let dialect = t.dialect();
+        let compiled = compile_order(&Order::parse(order).unwrap(), FIELDS, dialect).unwrap();
         let sql = format!("SELECT name FROM t ORDER BY {}", compiled.sql);
-        let got: Vec<String> = sqlx::query_scalar_with(&sql, arguments(&compiled.binds))
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let got: Vec<String> =
+            sqlx::query_scalar_with(&dialect.sql(&sql), arguments(&compiled.binds).unwrap())
+                .fetch_all(t.pool())
+                .await
+                .unwrap();
         assert_eq!(got, expected, "{order}");
     }
 }
+
+store::backend_tests!(
+    each_operator_selects_what_the_reference_says,
+    nulls_booleans_dates_and_conjunctions,
+    object_subfields_through_json_extract,
+    order_by_fields_and_subfields,
+);

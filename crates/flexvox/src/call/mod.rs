@@ -23,6 +23,13 @@ pub enum CallSignal {
     /// The ACK for our 200 OK arrived.
     Confirmed,
     Ended(EndReason),
+    /// A key press signalled with SIP INFO: the interpreter hears it like an RFC 4733 one.
+    Digit(char),
+    /// A re-INVITE/UPDATE moved the caller's media or put the call on hold.
+    RemoteMedia {
+        remote: SocketAddr,
+        hold: bool,
+    },
 }
 
 /// The number as the DID table stores it: digits only, no `+`.
@@ -128,6 +135,7 @@ pub async fn run(
         negotiated,
         call_sid,
         caller_number,
+        account_sid: account.account_sid.clone(),
     };
     let channels = LegChannels {
         media_events: media_tx,
@@ -216,6 +224,11 @@ async fn drive(
                     continue;
                 }
                 CallSignal::Ended(_) => Step::Input(Input::RemoteHangup),
+                CallSignal::Digit(key) => Step::Input(Input::Digit(key)),
+                CallSignal::RemoteMedia { remote, hold } => {
+                    leg.on_remote_media(remote, hold);
+                    continue;
+                }
             },
             Some(event) = media_rx.recv() => match leg.on_engine_event(event, invite_at) {
                 Some(input) => Step::Input(input),

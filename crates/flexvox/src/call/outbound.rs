@@ -100,7 +100,13 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         unanswered_callback(&ctx, &call, &url, method, status_callback.clone(), status)
     };
 
-    let (destination, request_uri, to_user) = match resolve(&call.called_did, ctx.trunk).await {
+    let target = resolve(&call.called_did, ctx.trunk, &ctx.registrations).await;
+    let super::target::Resolved {
+        destination,
+        transport,
+        request_uri,
+        to_user,
+    } = match target {
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(call_sid = %call.call_sid, error = %e, "cannot place the call");
@@ -133,6 +139,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         from_display: cnam,
         to_user,
         destination,
+        transport,
         sdp_offer: sdp::offer(local_ip, rtp.port, key),
         extra_headers,
         credentials: ctx.trunk_credentials.clone(),
@@ -201,6 +208,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         negotiated,
         call_sid: call.call_sid.clone(),
         caller_number: call.calling_did.clone(),
+        account_sid: call.account_sid.clone(),
     };
     let leg = Leg::new(
         ctx.clone(),

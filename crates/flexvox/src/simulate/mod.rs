@@ -99,7 +99,7 @@ struct Sim {
     paused_remaining: Option<Duration>,
     timeline: Timeline,
     prompts: Prompts,
-    http: reqwest::Client,
+    http: crate::url_policy::AppHttp,
     recordings: u32,
 }
 
@@ -133,9 +133,8 @@ pub async fn simulate(args: SimulateArgs) -> Result<(), SimulateError> {
         forwarded_from: None,
     };
     let status_callback = args.status_callback.clone().map(|u| (u, HttpMethod::Post));
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("flexvox-simulate/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    // A developer's own machine: the app usually runs on localhost, so nothing is denied.
+    let http = crate::url_policy::AppHttp::new(crate::url_policy::UrlPolicy::default())?;
     let prompts = Prompts::new(
         &std::env::temp_dir().join("flexvox-simulate-cache"),
         http.clone(),

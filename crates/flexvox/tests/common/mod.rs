@@ -372,3 +372,23 @@ pub fn run_sipp_uac(
     }
     (status.status.success(), errors)
 }
+
+/// Starts a SIPp UAS (one call) on `port` running `scenario`, working in a folder of the
+/// server's data dir; `wait_with_output` gives its verdict.
+pub fn start_sipp_uas(server: &Server, scenario: &str, port: u16, extra: &[&str]) -> Child {
+    let dir = server.data_dir.join(format!("uas-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new("timeout")
+        .args(["-k", "5", "60", "sipp", "-sf", &sipp_scenario(scenario)])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
+        .args(["-nostdin", "-trace_err"])
+        .args(extra)
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running sipp (apt-get install sip-tester)");
+    // SIPp needs a moment to bind before the first INVITE.
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}

@@ -48,6 +48,7 @@ impl Listener {
         encoding: Encoding,
         audio_type: u8,
         telephone_event: Option<u8>,
+        decode_inband: bool,
         report: impl FnMut(DtmfEvent),
     ) -> Result<(), Rfc4733Error> {
         if self.remote_ssrc != Some(packet.ssrc) {
@@ -70,7 +71,7 @@ impl Listener {
             self.events.observe_audio(packet.timestamp, report);
             return Ok(());
         }
-        if !self.is_next(packet.sequence) {
+        if !decode_inband || !self.is_next(packet.sequence) {
             return Ok(());
         }
         self.decoded.clear();
@@ -84,6 +85,11 @@ impl Listener {
         }
         self.tones.process(&self.decoded, report);
         Ok(())
+    }
+
+    /// Listens to audio already put in order (by the jitter buffer) for tones.
+    pub(super) fn pcm(&mut self, frame: &[i16], report: impl FnMut(DtmfEvent)) {
+        self.tones.process(frame, report);
     }
 
     /// Whether an audio packet is new rather than a duplicate or a late one: the detector

@@ -32,6 +32,7 @@ pub enum InviteClientEvent {
 #[derive(Debug)]
 pub struct InviteClientTransaction {
     timers: Timers,
+    reliable: bool,
     state: InviteClientState,
     invite: Request,
     invite_bytes: Vec<u8>,
@@ -50,6 +51,7 @@ impl InviteClientTransaction {
         let invite_bytes = invite.to_bytes();
         InviteClientTransaction {
             timers,
+            reliable: false,
             state: InviteClientState::Calling,
             invite,
             transmits: vec![invite_bytes.clone()],
@@ -61,6 +63,15 @@ impl InviteClientTransaction {
             terminate_at: None,
             events: Vec::new(),
         }
+    }
+
+    /// Over a reliable transport the INVITE is sent once (no Timer A) and Timer D is zero.
+    pub fn reliable(mut self, reliable: bool) -> Self {
+        self.reliable = reliable;
+        if reliable {
+            self.retransmit_at = None;
+        }
+        self
     }
 
     pub fn state(&self) -> InviteClientState {
@@ -96,7 +107,12 @@ impl InviteClientTransaction {
                 self.state = Completed;
                 self.retransmit_at = None;
                 self.timeout_at = None;
-                self.terminate_at = Some(now + TIMER_D_UDP);
+                let timer_d = if self.reliable {
+                    Duration::ZERO
+                } else {
+                    TIMER_D_UDP
+                };
+                self.terminate_at = Some(now + timer_d);
                 let ack = self.ack_for(resp).to_bytes();
                 self.transmits.push(ack.clone());
                 self.ack = Some(ack);

@@ -54,6 +54,7 @@ pub enum InviteServerEvent {
 #[derive(Debug)]
 pub struct InviteServerTransaction {
     timers: Timers,
+    reliable: bool,
     state: InviteServerState,
     last_response: Option<Vec<u8>>,
     retransmit_at: Option<Instant>,
@@ -68,6 +69,7 @@ impl InviteServerTransaction {
     pub fn new(timers: Timers) -> Self {
         InviteServerTransaction {
             timers,
+            reliable: false,
             state: InviteServerState::Proceeding,
             last_response: None,
             retransmit_at: None,
@@ -81,6 +83,13 @@ impl InviteServerTransaction {
 
     pub fn state(&self) -> InviteServerState {
         self.state
+    }
+
+    /// Over a reliable transport a 3xx–6xx is not retransmitted (no Timer G) and Timer I is
+    /// zero; a 2xx still is, since it may cross unreliable hops further on (§13.3.1.4).
+    pub fn reliable(mut self, reliable: bool) -> Self {
+        self.reliable = reliable;
+        self
     }
 
     /// The TU sends a response with status `status`.
@@ -99,7 +108,8 @@ impl InviteServerTransaction {
             InviteServerState::Completed
         };
         self.retransmit_interval = self.timers.t1;
-        self.retransmit_at = Some(now + self.timers.t1);
+        let retransmits = status < 300 || !self.reliable;
+        self.retransmit_at = retransmits.then(|| now + self.timers.t1);
         self.give_up_at = Some(now + self.timers.t1 * 64);
     }
 
@@ -122,7 +132,12 @@ impl InviteServerTransaction {
                 self.state = InviteServerState::Confirmed;
                 self.retransmit_at = None;
                 self.give_up_at = None;
-                self.terminate_at = Some(now + self.timers.t4);
+                let timer_i = if self.reliable {
+                    Duration::ZERO
+                } else {
+                    self.timers.t4
+                };
+                self.terminate_at = Some(now + timer_i);
                 self.events.push(InviteServerEvent::Acked);
             }
             InviteServerState::Accepted if self.give_up_at.is_some() => {
@@ -179,6 +194,7 @@ impl InviteServerTransaction {
 #[derive(Debug)]
 pub struct NonInviteServerTransaction {
     timers: Timers,
+    reliable: bool,
     last_response: Option<Vec<u8>>,
     terminate_at: Option<Instant>,
     transmits: Vec<Vec<u8>>,
@@ -188,10 +204,17 @@ impl NonInviteServerTransaction {
     pub fn new(timers: Timers) -> Self {
         NonInviteServerTransaction {
             timers,
+            reliable: false,
             last_response: None,
             terminate_at: None,
             transmits: Vec::new(),
         }
+    }
+
+    /// Over a reliable transport Timer J is zero: no retransmitted request can arrive.
+    pub fn reliable(mut self, reliable: bool) -> Self {
+        self.reliable = reliable;
+        self
     }
 
     pub fn send_response(&mut self, now: Instant, status: u16, bytes: Vec<u8>) {
@@ -201,7 +224,12 @@ impl NonInviteServerTransaction {
         self.transmits.push(bytes.clone());
         self.last_response = Some(bytes);
         if status >= 200 {
-            self.terminate_at = Some(now + self.timers.t1 * 64);
+            let timer_j = if self.reliable {
+                Duration::ZERO
+            } else {
+                self.timers.t1 * 64
+            };
+            self.terminate_at = Some(now + timer_j);
         }
     }
 
@@ -258,6 +286,14 @@ impl NonInviteClientTransaction {
             outcome: None,
             reported: false,
         }
+    }
+
+    /// Over a reliable transport the request is sent once (no Timer E); Timer F still runs.
+    pub fn reliable(mut self, reliable: bool) -> Self {
+        if reliable {
+            self.retransmit_at = None;
+        }
+        self
     }
 
     pub fn on_response(&mut self, status: u16) {

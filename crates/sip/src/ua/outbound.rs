@@ -5,10 +5,11 @@
 //! outbound proxy); the route set and remote target only shape the Route headers and the
 //! Request-URI of in-dialog requests, since resolving them to addresses needs DNS.
 
-use super::{CallId, EndReason, Transmit, UaEvent, UserAgent, ALLOW};
+use super::{CallId, EndReason, UaEvent, UserAgent, ALLOW};
 use crate::digest::{self, DigestInput};
 use crate::message::{uri_of, Headers, Method, Request, Response};
 use crate::transaction::{InviteClientEvent, InviteClientTransaction, NonInviteClientTransaction};
+use crate::transport::{Peer, Transport};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -22,6 +23,8 @@ pub struct OutboundCall {
     pub to_user: String,
     /// Where every request of this call is sent.
     pub destination: SocketAddr,
+    /// How: UDP, or the TCP connection to `destination` (reused when one is open).
+    pub transport: Transport,
     pub sdp_offer: String,
     /// Added to the INVITE as they are (e.g. `P-Asserted-Identity`).
     pub extra_headers: Vec<(String, String)>,
@@ -100,6 +103,15 @@ fn uri_host(uri: &str) -> Option<&str> {
     (!host.is_empty()).then_some(host)
 }
 
+impl Outbound {
+    fn peer(&self) -> Peer {
+        Peer {
+            addr: self.spec.destination,
+            transport: self.spec.transport,
+        }
+    }
+}
+
 fn quote_display(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -163,15 +175,14 @@ impl UserAgent {
         auth: Option<(&str, String)>,
     ) {
         let branch = format!("z9hG4bK{}", self.fresh_id());
-        let local = self.config.local_addr;
         let mut headers = Headers::new();
-        headers.push("Via", format!("SIP/2.0/UDP {local};branch={branch};rport"));
+        headers.push("Via", self.via(o.peer(), &branch));
         headers.push("Max-Forwards", "70");
         headers.push("From", o.from.clone());
         headers.push("To", o.to.clone());
         headers.push("Call-ID", o.call_id.clone());
         headers.push("CSeq", format!("{} INVITE", o.cseq));
-        headers.push("Contact", format!("<sip:flexvox@{local}>"));
+        headers.push("Contact", self.contact(o.spec.transport));
         if let Some((name, value)) = auth {
             headers.push(name, value);
         }
@@ -190,9 +201,10 @@ impl UserAgent {
         o.invite = invite.clone();
         o.invite_branch = branch.clone();
         o.provisional = false;
-        let tx = InviteClientTransaction::new(now, self.config.timers, invite);
+        let tx = InviteClientTransaction::new(now, self.config.timers, invite)
+            .reliable(o.spec.transport.is_reliable());
         self.invite_client_txs
-            .insert(branch.clone(), (call, o.spec.destination, tx));
+            .insert(branch.clone(), (call, o.peer(), tx));
         self.flush_invite_client_tx(&branch);
     }
 
@@ -248,17 +260,17 @@ impl UserAgent {
             headers,
             body: Vec::new(),
         };
-        let tx = NonInviteClientTransaction::new(now, self.config.timers, cancel.to_bytes());
+        let tx = NonInviteClientTransaction::new(now, self.config.timers, cancel.to_bytes())
+            .reliable(o.spec.transport.is_reliable());
         self.client_txs
-            .insert(cancel_key(&o.invite_branch), (call, o.spec.destination, tx));
-        self.flush_client_txs();
+            .insert(cancel_key(&o.invite_branch), (call, o.peer(), tx));
+        self.flush_client_txs(now);
     }
 
     /// A request inside the confirmed dialog of `o` (§12.2.1.1), on a fresh branch.
     fn in_dialog_request(&self, o: &Outbound, method: Method, cseq: u32, branch: &str) -> Request {
-        let local = self.config.local_addr;
         let mut headers = Headers::new();
-        headers.push("Via", format!("SIP/2.0/UDP {local};branch={branch};rport"));
+        headers.push("Via", self.via(o.peer(), branch));
         headers.push("Max-Forwards", "70");
         headers.push("From", o.from.clone());
         headers.push("To", o.remote_to.clone());
@@ -282,15 +294,16 @@ impl UserAgent {
             return;
         };
         let bye = self.in_dialog_request(o, Method::Bye, o.cseq + 1, &branch);
-        let to = o.spec.destination;
+        let to = o.peer();
         if let Some(o) = self.outbound.get_mut(&call) {
             o.cseq += 1;
             o.state = OutState::ByeSent;
             o.bye_branch = Some(branch.clone());
         }
-        let tx = NonInviteClientTransaction::new(now, self.config.timers, bye.to_bytes());
+        let tx = NonInviteClientTransaction::new(now, self.config.timers, bye.to_bytes())
+            .reliable(to.transport.is_reliable());
         self.client_txs.insert(branch, (call, to, tx));
-        self.flush_client_txs();
+        self.flush_client_txs(now);
     }
 
     /// A non-INVITE client transaction of an outbound call finished (final or Timer F).
@@ -330,7 +343,7 @@ impl UserAgent {
         let mut timed_out = None;
         if let Some((call, to, tx)) = self.invite_client_txs.get_mut(branch) {
             while let Some(bytes) = tx.poll_transmit() {
-                self.transmits.push_back(Transmit { to: *to, bytes });
+                super::transmit(&mut self.transmits, *to, bytes);
             }
             while let Some(InviteClientEvent::Timeout) = tx.poll_event() {
                 timed_out = Some(*call);
@@ -365,6 +378,10 @@ impl UserAgent {
         let pass_up = tx.on_response(now, &resp);
         self.flush_invite_client_tx(branch);
         if !pass_up {
+            return;
+        }
+        if self.dialogs.contains_key(&call) {
+            self.on_refresh_invite_response(now, call, branch, resp);
             return;
         }
         let Some(o) = self.outbound.get(&call) else {
@@ -444,12 +461,9 @@ impl UserAgent {
             }
         }
         let bytes = ack.to_bytes();
-        let to = o.spec.destination;
+        let to = o.peer();
         let cancelled = o.cancel_requested;
-        self.transmits.push_back(Transmit {
-            to,
-            bytes: bytes.clone(),
-        });
+        self.send(to, bytes.clone());
         if let Some(o) = self.outbound.get_mut(&call) {
             o.ack = Some(bytes);
         }
@@ -472,15 +486,23 @@ impl UserAgent {
         });
     }
 
+    /// Our SDP on an answered outbound call, to answer the peer's re-offers from.
+    pub(super) fn outbound_local_sdp(&self, call: CallId) -> Option<String> {
+        self.outbound
+            .get(&call)
+            .filter(|o| o.state == OutState::Confirmed)
+            .map(|o| o.spec.sdp_offer.clone())
+    }
+
     /// Re-sends the ACK of the confirmed outbound dialog with this Call-ID.
     fn reack(&mut self, call_id: &str) {
         let found = self
             .outbound
             .values()
             .find(|o| o.call_id == call_id)
-            .and_then(|o| Some((o.spec.destination, o.ack.clone()?)));
+            .and_then(|o| Some((o.peer(), o.ack.clone()?)));
         if let Some((to, bytes)) = found {
-            self.transmits.push_back(Transmit { to, bytes });
+            self.send(to, bytes);
         }
     }
 

@@ -6,6 +6,8 @@ use super::error::CompileError;
 use super::filter::{Condition, FieldPath, Filter, Op, Operand, Scalar};
 use super::like::glob_from_like;
 use super::order::{Direction, Order};
+use super::postgres::{self, Want};
+use crate::Dialect;
 use std::fmt;
 
 /// Bound parameters one filter or order may use: far above any real filter, far below
@@ -83,31 +85,47 @@ impl SqlFragment {
 }
 
 /// The WHERE condition (without `WHERE`) selecting the rows that match every condition.
-pub fn compile_filter(filter: &Filter, fields: &[FieldSpec]) -> Result<SqlFragment, CompileError> {
+pub fn compile_filter(
+    filter: &Filter,
+    fields: &[FieldSpec],
+    dialect: Dialect,
+) -> Result<SqlFragment, CompileError> {
     let mut out = SqlFragment::default();
     if filter.conditions.is_empty() {
         // Only a hand-built AST can be empty; all of nothing holds.
-        out.push_sql("1");
+        out.push_sql(match dialect {
+            Dialect::Sqlite => "1",
+            Dialect::Postgres => "TRUE",
+        });
     }
     for (i, condition) in filter.conditions.iter().enumerate() {
         if i > 0 {
             out.push_sql(" AND ");
         }
         out.push_sql("(");
-        compile_condition(condition, fields, &mut out)?;
+        compile_condition(condition, fields, dialect, &mut out)?;
         out.push_sql(")");
     }
     out.checked()
 }
 
 /// The ORDER BY list (without `ORDER BY`). SQLite sorts NULL before any value.
-pub fn compile_order(order: &Order, fields: &[FieldSpec]) -> Result<SqlFragment, CompileError> {
+pub fn compile_order(
+    order: &Order,
+    fields: &[FieldSpec],
+    dialect: Dialect,
+) -> Result<SqlFragment, CompileError> {
     let mut out = SqlFragment::default();
     for (i, key) in order.keys.iter().enumerate() {
         if i > 0 {
             out.push_sql(", ");
         }
-        resolve(&key.field, fields)?.push(&mut out);
+        let target = resolve(&key.field, fields)?;
+        if dialect == Dialect::Postgres {
+            postgres::order_key(&target, key.direction, &mut out);
+            continue;
+        }
+        target.push(&mut out);
         out.push_sql(match key.direction {
             Direction::Asc => " ASC",
             Direction::Desc => " DESC",
@@ -117,10 +135,10 @@ pub fn compile_order(order: &Order, fields: &[FieldSpec]) -> Result<SqlFragment,
 }
 
 /// A field found in the whitelist; `json_path` is set for a subfield of an object field.
-struct Target<'a> {
+pub(super) struct Target<'a> {
     field: &'a FieldPath,
-    spec: &'a FieldSpec,
-    json_path: Option<String>,
+    pub(super) spec: &'a FieldSpec,
+    pub(super) json_path: Option<String>,
 }
 
 fn resolve<'a>(field: &'a FieldPath, fields: &'a [FieldSpec]) -> Result<Target<'a>, CompileError> {
@@ -273,6 +291,7 @@ fn normalize_date(text: &str) -> Option<String> {
 fn compile_condition(
     condition: &Condition,
     fields: &[FieldSpec],
+    dialect: Dialect,
     out: &mut SqlFragment,
 ) -> Result<(), CompileError> {
     let target = resolve(&condition.field, fields)?;
@@ -285,8 +304,8 @@ fn compile_condition(
         });
     }
     match (&condition.value, op.takes_list()) {
-        (Operand::Scalar(value), false) => compile_scalar(&target, op, value, out),
-        (Operand::List(values), true) => compile_list(&target, op, values, out),
+        (Operand::Scalar(value), false) => compile_scalar(&target, op, value, dialect, out),
+        (Operand::List(values), true) => compile_list(&target, op, values, dialect, out),
         // The parser never builds these; a hand-built AST gets a clear error, not bad SQL.
         (Operand::Scalar(value), true) => {
             Err(target.bad_value(value, "a parenthesised list of values"))
@@ -303,22 +322,35 @@ fn compile_scalar(
     target: &Target<'_>,
     op: Op,
     value: &Scalar,
+    dialect: Dialect,
     out: &mut SqlFragment,
 ) -> Result<(), CompileError> {
+    let pg = dialect == Dialect::Postgres;
     match (op, value) {
-        (Op::Eq, Scalar::Null) => {
-            target.push(out);
-            out.push_sql(" IS NULL");
-        }
-        (Op::Ne, Scalar::Null) => {
-            target.push(out);
-            out.push_sql(" IS NOT NULL");
+        (Op::Eq | Op::Ne, Scalar::Null) => {
+            match pg {
+                true => target.push_pg(Want::Any, out),
+                false => target.push(out),
+            }
+            out.push_sql(if op == Op::Eq {
+                " IS NULL"
+            } else {
+                " IS NOT NULL"
+            });
         }
         (_, Scalar::Null) => {
             return Err(target.bad_value(
                 value,
                 "a value other than null (null works with eq and ne only)",
             ))
+        }
+        (Op::Like | Op::Ilike, _) if pg => {
+            let fold = op == Op::Ilike;
+            let pattern = match fold {
+                true => value.text().to_ascii_lowercase(),
+                false => value.text().to_string(),
+            };
+            postgres::like(target, fold, &pattern, out);
         }
         (Op::Like | Op::Ilike, _) => {
             let pattern = if op == Op::Ilike {
@@ -342,9 +374,14 @@ fn compile_scalar(
                 .ok()
                 .filter(|m| *m >= 0)
                 .ok_or_else(|| target.bad_value(value, "a non-negative integer bit mask"))?;
-            target.push_json_type_guard(&Bind::Integer(mask), out);
-            out.push_sql("(");
-            target.push(out);
+            if pg {
+                out.push_sql("(");
+                target.push_pg(Want::Bits, out);
+            } else {
+                target.push_json_type_guard(&Bind::Integer(mask), out);
+                out.push_sql("(");
+                target.push(out);
+            }
             out.push_sql(" & ");
             out.push_bind(Bind::Integer(mask));
             out.push_sql(") = ");
@@ -352,11 +389,7 @@ fn compile_scalar(
         }
         _ => {
             let bind = target.typed(value)?;
-            if !matches!(op, Op::Eq | Op::Ne) {
-                target.push_json_type_guard(&bind, out);
-            }
-            target.push(out);
-            out.push_sql(match op {
+            let sql_op = match op {
                 Op::Eq => " = ",
                 // Null-safe: a row whose field is null is "not equal" to any value.
                 Op::Ne => " IS NOT ",
@@ -364,7 +397,16 @@ fn compile_scalar(
                 Op::Ge => " >= ",
                 Op::Lt => " < ",
                 _ => " <= ",
-            });
+            };
+            if pg {
+                postgres::compare(target, sql_op, bind, out);
+                return Ok(());
+            }
+            if !matches!(op, Op::Eq | Op::Ne) {
+                target.push_json_type_guard(&bind, out);
+            }
+            target.push(out);
+            out.push_sql(sql_op);
             out.push_bind(bind);
         }
     }
@@ -375,6 +417,7 @@ fn compile_list(
     target: &Target<'_>,
     op: Op,
     values: &[Scalar],
+    dialect: Dialect,
     out: &mut SqlFragment,
 ) -> Result<(), CompileError> {
     if values.len() > MAX_BINDS {
@@ -396,6 +439,10 @@ fn compile_list(
             value: "()".into(),
             expected: "at least one value in the list",
         });
+    }
+    if dialect == Dialect::Postgres {
+        postgres::in_list(target, op == Op::NotIn, binds, out);
+        return Ok(());
     }
     if op == Op::NotIn {
         // As with ne, a null field is "not in" any list.
@@ -425,3 +472,7 @@ fn compile_list(
 #[cfg(test)]
 #[path = "compile_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "compile_pg_tests.rs"]
+mod pg_tests;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::query::ParseError;
+use crate::Dialect;
 
 const FIELDS: &[FieldSpec] = &[
     FieldSpec {
@@ -37,7 +38,7 @@ fn text(s: &str) -> Bind {
 
 fn compiled(filter: &str) -> Result<(String, Vec<Bind>), CompileError> {
     let parsed = Filter::parse(filter).unwrap_or_else(|e: ParseError| panic!("{filter}: {e}"));
-    compile_filter(&parsed, FIELDS).map(|f| (f.sql, f.binds))
+    compile_filter(&parsed, FIELDS, Dialect::Sqlite).map(|f| (f.sql, f.binds))
 }
 
 fn ok(filter: &str) -> (String, Vec<Bind>) {
@@ -261,18 +262,33 @@ fn hand_built_asts_that_the_parser_cannot_make() {
     };
     let empty = Filter { conditions: vec![] };
     assert_eq!(
-        compile_filter(&empty, FIELDS).map(|f| f.sql),
+        compile_filter(&empty, FIELDS, Dialect::Sqlite).map(|f| f.sql),
         Ok("1".into())
     );
-    assert!(compile_filter(&with(Op::In, Operand::List(vec![])), FIELDS).is_err());
-    assert!(compile_filter(&with(Op::In, Operand::Scalar(Scalar::Null)), FIELDS).is_err());
-    assert!(compile_filter(&with(Op::Eq, Operand::List(vec![])), FIELDS).is_err());
+    assert!(compile_filter(
+        &with(Op::In, Operand::List(vec![])),
+        FIELDS,
+        Dialect::Sqlite
+    )
+    .is_err());
+    assert!(compile_filter(
+        &with(Op::In, Operand::Scalar(Scalar::Null)),
+        FIELDS,
+        Dialect::Sqlite
+    )
+    .is_err());
+    assert!(compile_filter(
+        &with(Op::Eq, Operand::List(vec![])),
+        FIELDS,
+        Dialect::Sqlite
+    )
+    .is_err());
 }
 
 #[test]
 fn order_keys() {
     let order = Order::parse("name desc, properties.login, capabilities asc").unwrap();
-    let sql = compile_order(&order, FIELDS).unwrap();
+    let sql = compile_order(&order, FIELDS, Dialect::Sqlite).unwrap();
     assert_eq!(
         sql.sql,
         "t.name DESC, json_extract(t.properties, ?) ASC, t.capabilities ASC"
@@ -280,12 +296,12 @@ fn order_keys() {
     assert_eq!(sql.binds, vec![text("$.login")]);
     let unknown = Order::parse("colour").unwrap();
     assert!(matches!(
-        compile_order(&unknown, FIELDS),
+        compile_order(&unknown, FIELDS, Dialect::Sqlite),
         Err(CompileError::UnknownField { .. })
     ));
     let whole = Order::parse("properties desc").unwrap();
     assert!(matches!(
-        compile_order(&whole, FIELDS),
+        compile_order(&whole, FIELDS, Dialect::Sqlite),
         Err(CompileError::WholeObject { .. })
     ));
 }

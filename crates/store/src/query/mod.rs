@@ -10,11 +10,27 @@ mod filter;
 mod lexer;
 mod like;
 mod order;
+mod postgres;
 
 pub use compile::{compile_filter, compile_order, Bind, FieldKind, FieldSpec, SqlFragment};
 pub use error::{CompileError, ParseError};
 pub use filter::{Condition, FieldPath, Filter, Op, Operand, Scalar};
 pub use order::{Direction, Order, OrderKey};
+
+/// The values of a compiled fragment as query arguments, in order.
+pub fn arguments(binds: &[Bind]) -> Result<sqlx::any::AnyArguments<'static>, sqlx::Error> {
+    use sqlx::Arguments;
+    let mut args = sqlx::any::AnyArguments::default();
+    for bind in binds {
+        match bind {
+            Bind::Text(s) => args.add(s.clone()),
+            Bind::Integer(i) => args.add(*i),
+            Bind::Real(f) => args.add(*f),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(args)
+}
 
 /// What a list request asks for: an optional filter and order, and the page.
 #[derive(Debug, Clone, PartialEq)]

@@ -82,10 +82,14 @@ impl Leg {
         target: &str,
         headers: &[(String, String)],
     ) -> Result<(u64, RtpSocket), String> {
-        let (destination, request_uri, to_user) =
-            crate::call::target::resolve(target, self.ctx.trunk)
-                .await
-                .map_err(|e| e.to_string())?;
+        let crate::call::target::Resolved {
+            destination,
+            transport,
+            request_uri,
+            to_user,
+        } = crate::call::target::resolve(target, self.ctx.trunk, &self.ctx.registrations)
+            .await
+            .map_err(|e| e.to_string())?;
         let rtp = self.ctx.media.allocate().map_err(|e| e.to_string())?;
         let local_ip = super::local_ip_towards(destination, self.ctx.advertised_ip);
         let key = crate::call::target::next_leg_key();
@@ -98,6 +102,7 @@ impl Leg {
             from_display: spec.caller_name.clone(),
             to_user,
             destination,
+            transport,
             sdp_offer: sdp::offer(local_ip, rtp.port, key),
             extra_headers: headers.to_vec(),
             credentials: self.ctx.trunk_credentials.clone(),

@@ -43,12 +43,6 @@ pub(crate) fn local_ip_towards(remote: SocketAddr, fallback: IpAddr) -> IpAddr {
         .unwrap_or(fallback)
 }
 
-/// A step this build cannot perform on a SIP call yet: reported to the interpreter as a media
-/// failure, which it logs and moves past.
-fn unavailable(why: &'static str) -> Pending {
-    Box::pin(async move { Step::Input(Input::MediaFailed(why.to_string())) })
-}
-
 fn ready(input: Input) -> Pending {
     Box::pin(async move { Step::Input(input) })
 }
@@ -71,6 +65,8 @@ pub struct Leg {
     call_sid: String,
     /// The caller's number: the default caller ID of Dial legs.
     caller_number: String,
+    /// The FlexML account running the call: `<Play><File>` plays its partner's files.
+    account_sid: String,
     dial: Option<dial::DialRun>,
     outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
 }
@@ -95,6 +91,7 @@ pub struct LegParts {
     pub negotiated: Negotiated,
     pub call_sid: String,
     pub caller_number: String,
+    pub account_sid: String,
 }
 
 /// Where the media engine and the outbound legs report to the call task.
@@ -122,6 +119,7 @@ impl Leg {
             sending_digits: false,
             call_sid: parts.call_sid,
             caller_number: parts.caller_number,
+            account_sid: parts.account_sid,
             dial: None,
             outbound_events: channels.outbound_events,
         }
@@ -130,6 +128,12 @@ impl Leg {
     pub fn on_confirmed(&mut self) {
         self.acked_at = Some(Instant::now());
         self.ctx.media.start_sending(self.media_id);
+    }
+
+    /// The caller's re-INVITE moved its media or held the call: follow it.
+    pub fn on_remote_media(&mut self, remote: SocketAddr, hold: bool) {
+        self.remote_media = remote;
+        self.ctx.media.retarget(self.media_id, remote, hold);
     }
 
     pub fn play(&mut self, prompt: Prompt) {
@@ -310,9 +314,18 @@ impl Leg {
                     loops,
                     loop_pause_secs,
                 )),
-                PlaySource::File(_) => Some(unavailable(
-                    "playing files from storage is not available yet",
-                )),
+                PlaySource::File(file_sid) => {
+                    let account_sid = self.account_sid.clone();
+                    Some(self.prompt(
+                        async move {
+                            ctx.prompts
+                                .play_file(&ctx.store, &account_sid, &file_sid)
+                                .await
+                        },
+                        loops,
+                        loop_pause_secs,
+                    ))
+                }
                 PlaySource::Digits(digits) => self.send_digits(&digits),
             },
             Output::Silence { millis } => {
