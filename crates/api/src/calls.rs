@@ -2,6 +2,7 @@
 //! later, list the calls still to fire (with `delay` counting down), change or cancel one
 //! before it fires. Dialing is the binary's scheduler's; choices are in `docs/calls-api.md`.
 
+use crate::admission::AccountLimits;
 use crate::auth::FlexmlAccount;
 use crate::flexml::{http_method, optional_url};
 use crate::listing::{envelope, ListQuery};
@@ -169,11 +170,48 @@ pub async fn create(
     let body = json_object(&headers, &body)?;
     let mut fields = defaults(String::new(), String::new());
     apply_body(&state, &account.account_sid, body, &mut fields, true).await?;
+    admit(&state, &account.account_sid, &fields).await?;
     let call = state
         .store
         .create_call(&account.account_sid, &fields, Utc::now())
         .await?;
     Ok(selected(present(call), &FieldQuery::default()))
+}
+
+/// The operator's limits on the account: where it may call (422 on `called_did`), how fast
+/// (429) and, for a call placed now, how many at once (429).
+async fn admit(state: &ApiState, account_sid: &str, fields: &CallFields) -> Result<(), ApiError> {
+    let Some(endpoint) = state.store.account_endpoint(account_sid).await? else {
+        return Ok(());
+    };
+    let limits = AccountLimits::from_endpoint(endpoint.capacity, &endpoint.properties);
+    let number = fields
+        .called_did
+        .strip_prefix("sip:")
+        .map_or(fields.called_did.as_str(), |uri| {
+            uri.split(['@', ';']).next().unwrap_or_default()
+        });
+    if !limits.destination_allowed(number) {
+        return Err(ApiError::Invalid(vec![(
+            "called_did".into(),
+            format!(
+                "{} is not in the destinations allowed for this account (allowed_prefixes {:?})",
+                fields.called_did, limits.allowed_prefixes
+            ),
+        )]));
+    }
+    let now = std::time::Instant::now();
+    let at_capacity = limits.capacity > 0 && state.admission.active(account_sid) >= limits.capacity;
+    if fields.delay == 0 && at_capacity {
+        return Err(ApiError::TooManyRequests(format!(
+            "the account has {} calls up, its limit of concurrent calls",
+            limits.capacity
+        )));
+    }
+    state
+        .admission
+        .take_rate(account_sid, &limits, now)
+        .map_err(|refusal| ApiError::TooManyRequests(refusal.to_string()))
 }
 
 fn defaults(calling_did: String, called_did: String) -> CallFields {

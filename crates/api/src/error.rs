@@ -23,6 +23,9 @@ pub enum ApiError {
     /// An upload larger than the server takes in one request.
     #[error("payload too large")]
     TooLarge(String),
+    /// A per-account limit (calls per second, concurrent calls) the request would break.
+    #[error("too many requests")]
+    TooManyRequests(String),
     /// A query parameter (filter, order) that does not parse.
     #[error("cannot parse {parameter}")]
     BadQuery {
@@ -105,6 +108,7 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) | ApiError::InvalidReference { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -126,6 +130,7 @@ impl IntoResponse for ApiError {
             | ApiError::BadJson(what)
             | ApiError::BadMultipart(what)
             | ApiError::TooLarge(what)
+            | ApiError::TooManyRequests(what)
             | ApiError::Internal(what) => {
                 json!([{ "field": null, "message": what, "reference_sid": null }])
             }

@@ -2,6 +2,7 @@
 //! login/password), the Core API (`/core/v2`, Bearer token), published storage files (`/f/`),
 //! the built-in demo app, health, and `/openapi.json` describing all of them.
 
+pub mod admission;
 mod auth;
 mod calls;
 mod core;
@@ -25,6 +26,17 @@ use store::Store;
 #[derive(Clone)]
 pub struct ApiState {
     pub store: Store,
+    /// Live calls per account, shared with the call layer.
+    pub admission: admission::Admission,
+}
+
+impl ApiState {
+    pub fn new(store: Store) -> ApiState {
+        ApiState {
+            store,
+            admission: admission::Admission::default(),
+        }
+    }
 }
 
 /// Every route the server serves, with its description.

@@ -20,6 +20,9 @@ pub struct ListQuery {
     pub exclude_fields: Option<String>,
     pub filter: Option<String>,
     pub order: Option<String>,
+    /// Keyset paging of the uncountable lists (call detail records): a record's SID.
+    pub after: Option<String>,
+    pub before: Option<String>,
 }
 
 impl ListQuery {

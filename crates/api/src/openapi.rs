@@ -67,11 +67,20 @@ const OBJECTS: &[Object] = &[
         extra: &[("type", "string")],
     },
     Object {
+        name: "CallDr",
+        fields: store::CALL_DR_FIELDS,
+        extra: &[("callbacks", "array"), ("timeline", "array")],
+    },
+    Object {
         name: "File",
         fields: store::FILE_FIELDS,
         extra: &[("publish_uri", "string"), ("type", "string")],
     },
 ];
+
+/// Lists whose `total` is null and that page with `after`/`before` (the reference's
+/// "uncountable" objects).
+const UNCOUNTABLE: &[&str] = &["CallDr"];
 
 fn kind_schema(kind: FieldKind) -> Value {
     match kind {
@@ -141,7 +150,7 @@ fn parameters(op: &Operation) -> Vec<Value> {
         query("exclude_fields", "comma-separated fields to drop", "string"),
     ];
     match op.response {
-        Payload::List(_) => {
+        Payload::List(schema) => {
             out.push(query(
                 "limit",
                 "items per page (default 10, at most 1000)",
@@ -154,6 +163,10 @@ fn parameters(op: &Operation) -> Vec<Value> {
                 "string",
             ));
             out.push(query("order", "e.g. date_created desc", "string"));
+            if UNCOUNTABLE.contains(&schema) {
+                out.push(query("after", "the records following this SID", "string"));
+                out.push(query("before", "the records preceding this SID", "string"));
+            }
             out.extend(selection);
         }
         Payload::Object(_) if op.request == Payload::Nothing => out.extend(selection),
@@ -176,12 +189,16 @@ fn content(payload: Payload) -> Option<Value> {
         Payload::Nothing => return None,
         Payload::Object(s) => json!({"application/json": {"schema": reference(s)}}),
         Payload::List(s) => {
+            let total = match UNCOUNTABLE.contains(&s) {
+                true => json!({"type": "integer", "nullable": true}),
+                false => json!({"type": "integer"}),
+            };
             json!({"application/json": {"schema": {"type": "object", "properties": {
                 "count": {"type": "integer"}, "has_more": {"type": "boolean"},
                 "items": {"type": "array", "items": reference(s)},
                 "limit": {"type": "integer"}, "offset": {"type": "integer"},
                 "pagination": {"type": "object", "properties": {"next": {"type": "string"}, "previous": {"type": "string"}}},
-                "total": {"type": "integer"},
+                "total": total,
             }}}})
         }
         Payload::Upload => json!({

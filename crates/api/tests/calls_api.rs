@@ -30,7 +30,7 @@ async fn setup(backend: Backend, name: &str) -> Env {
         .unwrap();
     let auth = basic(&creds.login, &creds.password);
     Env {
-        app: router(ApiState { store }),
+        app: router(ApiState::new(store)),
         creds,
         auth,
         _db: db,

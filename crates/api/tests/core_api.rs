@@ -33,9 +33,7 @@ async fn setup(backend: Backend, name: &str) -> Env {
         .unwrap();
     let (_, other_token) = store.create_partner("other", None).await.unwrap();
     Env {
-        app: router(ApiState {
-            store: store.clone(),
-        }),
+        app: router(ApiState::new(store.clone())),
         auth: format!("Bearer {}", demo.token),
         other: format!("Bearer {other_token}"),
         store,

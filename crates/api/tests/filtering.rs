@@ -36,7 +36,7 @@ async fn setup(backend: Backend, name: &str) -> (axum::Router, DemoCredentials, 
             .unwrap()
             .unwrap();
     }
-    (router(ApiState { store }), creds, db)
+    (router(ApiState::new(store)), creds, db)
 }
 
 /// Percent-encodes a query value: everything but RFC 3986 unreserved characters.

@@ -16,7 +16,7 @@ async fn setup(backend: Backend, name: &str) -> (axum::Router, DemoCredentials, 
         .provision_demo(None, "15162065319", "http://127.0.0.1:8080/demo/hello")
         .await
         .unwrap();
-    (router(ApiState { store }), creds, db)
+    (router(ApiState::new(store)), creds, db)
 }
 
 fn basic(creds: &DemoCredentials) -> String {

@@ -21,7 +21,7 @@ async fn app(name: &str) -> (axum::Router, store::DemoCredentials, std::path::Pa
         .provision_demo(None, "15162065319", "http://127.0.0.1:8080/demo/hello")
         .await
         .unwrap();
-    (router(ApiState { store }), demo, dir)
+    (router(ApiState::new(store)), demo, dir)
 }
 
 async fn send(

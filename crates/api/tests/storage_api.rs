@@ -28,7 +28,7 @@ async fn setup(backend: Backend, name: &str) -> Env {
         .unwrap();
     let (_, other_token) = store.create_partner("other", None).await.unwrap();
     Env {
-        app: router(ApiState { store }),
+        app: router(ApiState::new(store)),
         auth: format!("Bearer {}", demo.token),
         other: format!("Bearer {other_token}"),
         dir: db.dir().to_path_buf(),

@@ -24,6 +24,8 @@ pub struct CallContext {
     pub media: media_engine::MediaEngine,
     pub prompts: prompts::Prompts,
     pub http: url_policy::AppHttp,
+    /// Live calls and call rates per account, shared with the API (`POST /calls`).
+    pub admission: api::admission::Admission,
     pub advertised_ip: IpAddr,
     /// Where Sms messages go; without one they are only logged.
     pub sms_webhook: Option<String>,
@@ -48,7 +50,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: SIP, RTP, the HTTP APIs and the demo app.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Run an app against a virtual caller on virtual time, without SIP, and print the timeline.
     Simulate(simulate::SimulateArgs),
 }
@@ -71,7 +73,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::serve(args)).map_err(Into::into),
+        Command::Serve(args) => runtime.block_on(serve::serve(*args)).map_err(Into::into),
         Command::Simulate(args) => runtime
             .block_on(simulate::simulate(args))
             .map_err(Into::into),

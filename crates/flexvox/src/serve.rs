@@ -72,7 +72,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let media = MediaEngine::start(config.sip_listen.ip(), config.rtp_ports);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::unbounded_channel();
     let sms_webhook = config.sms_webhook.clone();
+    let admission = api::admission::Admission::default();
     let ctx = Arc::new(CallContext {
+        admission: admission.clone(),
         store: store.clone(),
         sip: sip_tx,
         media,
@@ -142,7 +144,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         path = credentials_path.display(),
     );
 
-    let app = api::router(api::ApiState { store });
+    let app = api::router(api::ApiState { store, admission });
     axum::serve(http_listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -19,7 +19,7 @@ fn call_audio() -> Vec<Vec<i16>> {
                 .map(|i| {
                     let n = (f * FRAME + i) as f64;
                     let t = n / 8000.0;
-                    let voiced = (f / 10) % 2 == 0;
+                    let voiced = (f / 10) & 1 == 0;
                     let v: f64 = if voiced {
                         (1..8)
                             .map(|h| (TAU * 130.0 * h as f64 * t).sin() * 1500.0 / h as f64)

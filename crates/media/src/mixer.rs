@@ -193,7 +193,8 @@ impl Mixer {
                 || tick - s.since < cfg.min_dwell as u64
         });
         let mut changed = before != self.speakers.len();
-        self.candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        self.candidates
+            .sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
         for (level, id, frame) in self.candidates.drain(..) {
             let joining = Speaker {
                 id,

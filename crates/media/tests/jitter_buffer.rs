@@ -269,20 +269,24 @@ fn the_delay_grows_with_jitter_and_shrinks_after_it() {
         })
     });
     let stats = jb.stats();
-    eprintln!("{stats:?}");
     assert!(
         stats.late < 20,
         "late {} of 400 jittered packets",
         stats.late
     );
-    assert!(stats.stalled > 0, "the delay grew by waiting");
-    assert!(stats.skipped > 0, "and shrank by skipping");
+    // At the 20 ms it started with, most jittered packets would have been late.
+    let heard = played(&out);
+    let jittered = heard.iter().filter(|i| (100..500).contains(*i)).count();
+    assert!(jittered >= 380, "{jittered} of 400 jittered packets heard");
+    assert!(
+        stats.skipped > 0,
+        "the delay shrank by skipping quiet frames"
+    );
     assert_eq!(
         jb.target_delay(),
         ms(20),
         "back to the minimum once jitter stops"
     );
-    let heard = played(&out);
     assert!(heard.len() >= 950, "{}", heard.len());
     assert!(heard.windows(2).all(|w| w[0] < w[1]), "in order");
 }

@@ -301,6 +301,21 @@ impl Store {
         .await?)
     }
 
+    /// The endpoint a FlexML account belongs to: its capacity and properties carry the
+    /// operator's limits for the account.
+    pub async fn account_endpoint(
+        &self,
+        account_sid: &str,
+    ) -> Result<Option<Endpoint>, StoreError> {
+        Ok(sqlx::query_as::<_, Endpoint>(&self.sql(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM endpoints e \
+             JOIN accounts a ON a.endpoint_sid = e.endpoint_sid WHERE a.account_sid = ?"
+        )))
+        .bind(account_sid)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The partner's endpoints matching the filter, one page of them, and how many match.
     pub async fn endpoints(
         &self,

@@ -3,6 +3,8 @@
 //! SQL lives: the FlexML API's in this file, `lists.rs` and `calls.rs`, the Core API objects' in
 //! `endpoints.rs`, `trunk_groups.rs`, `trunks.rs` and `dids.rs`.
 
+mod call_drs;
+mod callbacks;
 mod calls;
 mod dialect;
 mod dids;
@@ -20,6 +22,8 @@ pub mod testing;
 mod trunk_groups;
 mod trunks;
 
+pub use call_drs::{CallDr, DrAnchor, DrPage, NewCallDr, CALL_DR_FIELDS};
+pub use callbacks::{Callback, NewCallback};
 pub use calls::{Call, CallFields, CallState, CALL_FIELDS, MAX_DELAY};
 pub use chrono::{DateTime, Utc};
 pub use dialect::Dialect;

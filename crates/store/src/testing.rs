@@ -140,7 +140,8 @@ pub async fn scratch(backend: Backend, name: &str) -> Result<Scratch, StoreError
 /// `url` whose connections use `schema` first (and so create their tables there).
 fn with_search_path(url: &str, schema: &str) -> String {
     let join = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{join}options[search_path]={schema}")
+    // Named after the schema too, so the cleanup can find the test's connections.
+    format!("{url}{join}options[search_path]={schema}&application_name={schema}")
 }
 
 fn config_error(message: String) -> StoreError {
@@ -169,8 +170,13 @@ impl Drop for Scratch {
                 .enable_all()
                 .build();
             if let Ok(runtime) = runtime {
-                let sql =
-                    format!("SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE");
+                // The test's pool may still hold a connection whose transaction awaits its
+                // rollback, and with it locks the DROP would wait for: end those first.
+                let sql = format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = '{schema}' AND pid <> pg_backend_pid(); \
+                     SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
+                );
                 let _ = runtime.block_on(run_on(&url, &sql));
             }
         });

@@ -1,8 +1,9 @@
 //! Core API v2 (`/core/v2`, Bearer token of a partner): endpoints, trunk groups and their
-//! trunks, phone numbers, storage containers and files. A partner sees and changes only its own objects: another partner's
+//! trunks, phone numbers, storage containers and files, call detail records. A partner sees and changes only its own objects: another partner's
 //! SID answers 404, exactly like a SID that does not exist. Choices the reference leaves open
 //! are written down in `docs/core-api.md`.
 
+mod call_drs;
 mod containers;
 mod dids;
 mod endpoints;
@@ -88,6 +89,22 @@ pub fn routes(r: Routes) -> Routes {
             containers::delete,
         ),
     );
+    let r = r
+        .add(
+            Get,
+            "/core/v2/calls/call_drs",
+            call_drs::list,
+            Op::list(
+                "List Call Detail Records (total is null; page with after/before in date_stop order)",
+                "CallDr",
+            ),
+        )
+        .add(
+            Get,
+            "/core/v2/calls/call_drs/{dr_sid}",
+            call_drs::get_one,
+            Op::get("Get a Call Detail Record", "CallDr"),
+        );
     let one = "/core/v2/storage/files/{file_sid}";
     r.add(
         Get,

@@ -2,6 +2,7 @@
 //! media, and drives the sans-IO interpreter with real HTTP, TTS, RTP and SIP.
 
 pub(crate) mod leg;
+pub(crate) mod limits;
 mod outbound;
 pub(crate) mod target;
 
@@ -67,6 +68,15 @@ pub async fn run(
         Err(e) => {
             tracing::error!(error = %e, "routing lookup failed");
             return reject(500, "Server Internal Error");
+        }
+    };
+    // Counted against the account until the call ends (the permit drops with this task).
+    let _permit = match limits::admit_inbound(&ctx, &account.account_sid).await {
+        Ok(permit) => permit,
+        Err(refusal) => {
+            tracing::info!(account_sid = %account.account_sid, to = %number, %refusal, "inbound call refused");
+            let (status, reason) = limits::sip_refusal(&refusal);
+            return reject(status, reason);
         }
     };
     let negotiated = match sdp::parse_offer(&inc.sdp).and_then(|offer| sdp::negotiate(&offer)) {

@@ -100,6 +100,18 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         unanswered_callback(&ctx, &call, &url, method, status_callback.clone(), status)
     };
 
+    let limits = super::limits::account_limits(&ctx, &account.account_sid).await;
+    if !limits.destination_allowed(super::limits::destination_number(&call.called_did)) {
+        tracing::warn!(call_sid = %call.call_sid, called = %call.called_did, "the destination is not allowed for the account: call not placed");
+        return failed("failed");
+    }
+    let _permit = match super::limits::admit_placed(&ctx, &account.account_sid).await {
+        Ok(permit) => permit,
+        Err(refusal) => {
+            tracing::warn!(call_sid = %call.call_sid, %refusal, "call not placed");
+            return failed("failed");
+        }
+    };
     let target = resolve(&call.called_did, ctx.trunk, &ctx.registrations).await;
     let super::target::Resolved {
         destination,

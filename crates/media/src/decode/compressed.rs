@@ -52,6 +52,7 @@ pub(crate) struct Compressed {
     resampler: Option<(u32, StreamResampler)>,
     bad_packets: u32,
     decoded_any: bool,
+    opened: bool,
 }
 
 impl Compressed {
@@ -67,6 +68,7 @@ impl Compressed {
             resampler: None,
             bad_packets: 0,
             decoded_any: false,
+            opened: false,
         }
     }
 
@@ -211,13 +213,17 @@ impl Compressed {
             reader,
             track: track_id,
         });
+        self.opened = true;
         Ok(())
     }
 
     fn failed(&mut self, e: SymError, len: usize, complete: bool) -> Result<Step, DecodeError> {
         self.demux = None;
         let starved = self.buffer.lock().starved;
-        if starved && !complete {
+        // An MP4 with its `moov` after the audio cannot be opened until the file is complete
+        // (the demuxer then seeks to it); it fails on a partial file without touching its end.
+        let mp4_waiting = self.format == AudioFormat::Mp4 && !self.opened;
+        if (starved || mp4_waiting) && !complete {
             self.retry_at = len + MIN_REFILL.max(len / 8);
             return Ok(Step::Starved);
         }

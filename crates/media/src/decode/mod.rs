@@ -62,11 +62,11 @@ enum Engine {
 /// A file decoded while it downloads. Feed it with [`push`](Self::push) and
 /// [`finish`](Self::finish); take frames with [`poll_frame`](Self::poll_frame).
 ///
-/// Limits: WAV, headerless G.711, MP3, ADTS, Ogg and FLAC give frames as soon as their
-/// header and first packets are in. MP4/M4A needs its `moov` index before any audio, and
-/// symphonia's MP4 demuxer visits every top-level atom first, so in practice MP4 plays once the
-/// whole file is in (put `moov` first and it still waits for the end). The bytes received are
-/// kept until the decoder is dropped.
+/// Limits: WAV, headerless G.711, MP3, ADTS and FLAC give frames as soon as their header and
+/// first packets are in; Ogg page by page (a page is typically 4-8 KB); MP4/M4A only with its
+/// `moov` index first ("fast start"): with `moov` at the end (ffmpeg's default) nothing plays
+/// until the whole file is in. Errors in a partial MP4 or a damaged stream may only be reported
+/// once the download is complete. The bytes received are kept until the decoder is dropped.
 pub struct StreamDecoder {
     buffer: Buffer,
     hint: Option<AudioFormat>,

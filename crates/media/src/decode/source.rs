@@ -88,9 +88,10 @@ impl Seek for Reader {
 
 impl MediaSource for Reader {
     fn is_seekable(&self) -> bool {
-        // The MP4 demuxer skips over `mdat` to find a trailing `moov` only on a seekable
-        // source; a seek past the bytes so far starves like a read does.
-        true
+        // Only once the whole file is in. Before that the MP4 demuxer, seeing an unseekable
+        // source, reads a `moov`-first file front to back as it arrives, where on a seekable
+        // one it would first visit every top-level atom, i.e. wait for the whole file.
+        self.buffer.lock().complete
     }
 
     fn byte_len(&self) -> Option<u64> {

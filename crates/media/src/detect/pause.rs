@@ -80,7 +80,7 @@ mod tests {
         let frame: Vec<i16> = (0..160)
             .map(|i| {
                 if loud {
-                    if i % 2 == 0 {
+                    if i & 1 == 0 {
                         3000
                     } else {
                         -3000

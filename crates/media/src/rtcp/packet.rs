@@ -302,7 +302,7 @@ fn write_one(packet: &RtcpPacket, out: &mut Vec<u8>) {
                 }
                 // At least one zero byte ends the item list, then pad to a word.
                 out.push(0);
-                while (out.len() - start) % 4 != 0 {
+                while (out.len() - start) & 3 != 0 {
                     out.push(0);
                 }
             }
@@ -329,7 +329,7 @@ fn write_one(packet: &RtcpPacket, out: &mut Vec<u8>) {
             (*packet_type, *count & 0x1F)
         }
     };
-    while (out.len() - start) % 4 != 0 {
+    while (out.len() - start) & 3 != 0 {
         out.push(0);
     }
     let words = ((out.len() - start) / 4 - 1) as u16;

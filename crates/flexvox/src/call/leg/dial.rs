@@ -82,6 +82,13 @@ impl Leg {
         target: &str,
         headers: &[(String, String)],
     ) -> Result<(u64, RtpSocket), String> {
+        let limits = crate::call::limits::account_limits(&self.ctx, &self.account_sid).await;
+        if !limits.destination_allowed(crate::call::limits::destination_number(target)) {
+            return Err(format!(
+                "{target} is not in the destinations allowed for the account"
+            ));
+        }
+        let from_user = self.caller_id_for(spec).await;
         let crate::call::target::Resolved {
             destination,
             transport,
@@ -95,10 +102,7 @@ impl Leg {
         let key = crate::call::target::next_leg_key();
         let call = OutboundCall {
             request_uri,
-            from_user: spec
-                .caller_id
-                .clone()
-                .unwrap_or_else(|| self.caller_number.clone()),
+            from_user,
             from_display: spec.caller_name.clone(),
             to_user,
             destination,
@@ -114,6 +118,26 @@ impl Leg {
             events: self.outbound_events.clone(),
         });
         Ok((key, rtp))
+    }
+
+    /// The caller ID of a dialed leg: the app's `callerId` when it is one of the account's
+    /// DIDs or the caller's own number (forwarding shows who is calling), else the caller's
+    /// number, so an app cannot present numbers it does not own.
+    async fn caller_id_for(&self, spec: &Dial) -> String {
+        let Some(wanted) = spec.caller_id.clone() else {
+            return self.caller_number.clone();
+        };
+        let digits: String = wanted.chars().filter(char::is_ascii_digit).collect();
+        if digits == self.caller_number.trim_start_matches('+') {
+            return wanted;
+        }
+        match self.ctx.store.route_number(&digits).await {
+            Ok(Some((_, account))) if account.account_sid == self.account_sid => wanted,
+            _ => {
+                tracing::warn!(call_sid = %self.call_sid, caller_id = %wanted, "Dial callerId is not one of the account's DIDs: the caller's number is shown instead");
+                self.caller_number.clone()
+            }
+        }
     }
 
     /// When the Dial's ring timeout or time limit is due.

@@ -1,0 +1,155 @@
+//! The operator's per-account limits, set on the account's FlexML endpoint through the Core
+//! API: `capacity` (concurrent calls), `properties.calls_per_second` and
+//! `properties.allowed_prefixes`. Over a limit, POST /calls answers 429 (or 422 for a
+//! destination), an inbound call gets 486 (capacity) or 503 (rate).
+
+mod common;
+
+use common::{instantiate_scenario, run_sipp_uac, start_app, Server};
+use serde_json::{json, Value};
+
+/// PATCHes the demo account's FlexML endpoint as the operator.
+async fn set_limits(server: &Server, body: Value) {
+    let token = server.credentials["core_api_token"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let list: Value = http
+        .get(format!(
+            "{}/core/v2/endpoints?filter=type+eq+flexml",
+            server.http
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = list["items"][0]["endpoint_sid"].as_str().unwrap();
+    let resp = http
+        .patch(format!("{}/core/v2/endpoints/{sid}", server.http))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+
+async fn point_did_at(server: &Server, url: String) {
+    let (login, password) = server.login();
+    let did_sid = server.credentials["demo_did"]["did_sid"].as_str().unwrap();
+    let resp = reqwest::Client::new()
+        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
+        .basic_auth(&login, Some(&password))
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+fn expect_refusal(server: &Server, status: &str) {
+    let scenario = instantiate_scenario(
+        server,
+        "uac_expect_reject.xml",
+        &[("EXPECTED_STATUS", status)],
+    );
+    let (ok, errors) = run_sipp_uac(
+        server,
+        &scenario,
+        "15550000001",
+        1,
+        1,
+        &["-key", "codecs", "0", "-key", "rtpmap", "0 PCMU/8000"],
+    );
+    assert!(ok, "expected {status}: {errors}\n{}", server.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_calls_honours_destinations_and_rate() {
+    let server = Server::start("limitsapi");
+    set_limits(
+        &server,
+        json!({ "properties": { "calls_per_second": 1, "allowed_prefixes": ["1"] } }),
+    )
+    .await;
+    let (login, password) = server.login();
+    let http = reqwest::Client::new();
+    let post = |called: &'static str| {
+        http.post(format!("{}/flexml/v1/calls", server.http))
+            .basic_auth(&login, Some(&password))
+            .json(&json!({ "calling_did": "15550000001", "called_did": called, "delay": 600 }))
+            .send()
+    };
+    let refused = post("882345678").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "called_did", "{body}");
+
+    assert_eq!(post("15162065340").await.unwrap().status(), 200);
+    let too_fast = post("15162065341").await.unwrap();
+    assert_eq!(too_fast.status(), 429);
+    let body: Value = too_fast.json().await.unwrap();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("per second"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_calls_over_the_capacity_are_busy_and_over_the_rate_unavailable() {
+    let server = Server::start("limitsin");
+    let (app, _) = start_app("<Response><Pause length=\"10\"/></Response>").await;
+    point_did_at(&server, format!("http://{app}/hello")).await;
+    set_limits(&server, json!({ "capacity": 1 })).await;
+
+    // One call held for 4 s; a second one during it finds the account busy.
+    let holder = {
+        let (rtp_port, _recorder) = common::start_rtp_caller();
+        let server_ref = &server;
+        std::thread::scope(|scope| {
+            let held = scope.spawn(move || {
+                run_sipp_uac(
+                    server_ref,
+                    "uac_talk.xml",
+                    "15550000001",
+                    1,
+                    1,
+                    &["-key", "rtp_port", &rtp_port.to_string()],
+                )
+            });
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            tokio::task::block_in_place(|| expect_refusal(server_ref, "486"));
+            held.join().unwrap()
+        })
+    };
+    assert!(
+        holder.0,
+        "the first call: {}\n{}",
+        holder.1,
+        server.log_text()
+    );
+    // Once it has ended, the account may take a call again.
+    set_limits(
+        &server,
+        json!({ "properties": { "calls_per_second": 0.05 } }),
+    )
+    .await;
+    let (rtp_port, _recorder) = common::start_rtp_caller();
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_talk.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    // The rate allows one call per 20 s: the next one right away is refused.
+    tokio::task::block_in_place(|| expect_refusal(&server, "503"));
+}
