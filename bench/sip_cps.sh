@@ -51,14 +51,15 @@ curl -sf -u "$login:$password" -X PATCH -H 'content-type: application/json' \
   -d "{\"url\": \"http://127.0.0.1:$app_port/app\"}" \
   "http://127.0.0.1:$http_port/flexml/v1/dids/$did_sid" >/dev/null
 
+sed "s/HOLD_MS/$HOLD_MS/" "$root/bench/sipp/uac_cps.xml" >"$dir/uac_cps.xml"
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
 cpu0=$(ticks)
 t0=$(date +%s.%N)
 status=0
-(cd "$dir" && timeout -k 5 $((SECS * 3 + 60)) sipp "127.0.0.1:$sip_port" -sf "$root/bench/sipp/uac_cps.xml" \
+(cd "$dir" && timeout -k 5 $((SECS * 3 + 60)) sipp "127.0.0.1:$sip_port" -sf "$dir/uac_cps.xml" \
   -s 15550000001 -i 127.0.0.1 -p $((sip_port + 1)) -t "$TRANSPORT" -r "$RATE" -m "$calls" \
-  -l $((RATE * (HOLD_MS / 1000 + 5))) -key hold_ms "$HOLD_MS" -nostdin -trace_stat -fd 1 \
+  -l $((RATE * (HOLD_MS / 1000 + 5))) -nostdin -trace_stat -fd 1 \
   -trace_err >/dev/null) || status=$?
 t1=$(date +%s.%N)
 cpu1=$(ticks)

@@ -69,3 +69,32 @@ pub async fn send_notification(http: AppHttp, req: FetchRequest) {
         delay *= 2;
     }
 }
+
+/// Why one delivery attempt of a notification failed; `permanent` when retrying cannot help
+/// (the URL policy refuses the address).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+/// One attempt at a notification (the outbox retries): any 2xx answer delivers it.
+pub async fn deliver(http: &AppHttp, req: &FetchRequest) -> Result<(), DeliveryError> {
+    let request = build(http, req).map_err(|denied| DeliveryError {
+        message: denied.to_string(),
+        permanent: true,
+    })?;
+    let transient = |message: String| DeliveryError {
+        message,
+        permanent: false,
+    };
+    let resp = request
+        .send()
+        .await
+        .map_err(|e| transient(format!("request failed: {e}")))?;
+    match resp.status() {
+        s if s.is_success() => Ok(()),
+        s => Err(transient(format!("the app answered HTTP {s}"))),
+    }
+}
