@@ -1,10 +1,13 @@
 //! The flexvox binary: configuration, the tokio drivers around the sans-IO SIP, media and
 //! call-flow machines, the HTTP API server, and the command line (`flexvox serve`).
 
+mod audio_cache;
+mod bench_media;
 mod call;
 mod config;
 mod fetcher;
 mod media_engine;
+mod outbox;
 mod prompts;
 mod scheduler;
 mod serve;
@@ -24,6 +27,8 @@ pub struct CallContext {
     pub media: media_engine::MediaEngine,
     pub prompts: prompts::Prompts,
     pub http: url_policy::AppHttp,
+    /// Status and recording callbacks and the SMS webhook, delivered at least once.
+    pub outbox: outbox::Outbox,
     /// Live calls and call rates per account, shared with the API (`POST /calls`).
     pub admission: api::admission::Admission,
     pub advertised_ip: IpAddr,
@@ -53,6 +58,9 @@ enum Command {
     Serve(Box<config::ServeArgs>),
     /// Run an app against a virtual caller on virtual time, without SIP, and print the timeline.
     Simulate(simulate::SimulateArgs),
+    /// Load-test the media engine with loopback peers (see bench/media_engine.sh).
+    #[command(hide = true)]
+    BenchMedia(bench_media::BenchMediaArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -74,6 +82,7 @@ fn main() -> std::process::ExitCode {
     };
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Serve(args) => runtime.block_on(serve::serve(*args)).map_err(Into::into),
+        Command::BenchMedia(args) => bench_media::run(args).map_err(Into::into),
         Command::Simulate(args) => runtime
             .block_on(simulate::simulate(args))
             .map_err(Into::into),

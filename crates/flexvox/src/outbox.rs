@@ -133,7 +133,11 @@ impl Outbox {
         let next = store.next_callback_due().await?;
         let until_next = next
             .and_then(|at| store::DateTime::parse_from_rfc3339(&at).ok())
-            .map(|at| (at.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default());
+            .map(|at| {
+                (at.with_timezone(&Utc) - Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+            });
         Ok(until_next.map_or(POLL, |d| d.min(POLL)))
     }
 

@@ -1,11 +1,12 @@
-//! Audio for Say and Play: TTS through the disk cache, and WAV files fetched over HTTP,
-//! decoded to the call rate and kept in memory by URL.
+//! Audio for Say and Play: TTS through its disk cache, stored files, and audio files fetched
+//! over HTTP through the HTTP cache, decoded to the call rate and kept in memory by URL.
 
+use crate::audio_cache;
 use crate::url_policy::AppHttp;
-use media::wav;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 use tts::{CachedTts, Flite, Tts, Voice};
 
 const MAX_AUDIO_BYTES: usize = 50 * 1024 * 1024;
@@ -13,7 +14,8 @@ const MAX_AUDIO_BYTES: usize = 50 * 1024 * 1024;
 pub struct Prompts {
     tts: Arc<CachedTts<Flite>>,
     http: AppHttp,
-    audio: Mutex<HashMap<String, Arc<[i16]>>>,
+    audio: Mutex<HashMap<String, (audio_cache::CachedMeta, Arc<[i16]>)>>,
+    audio_dir: PathBuf,
 }
 
 /// `man`/`woman` as the reference says; other voices (e.g. `Polly.Joanna`) fall back to the
@@ -37,6 +39,7 @@ impl Prompts {
             tts: Arc::new(CachedTts::new(Flite::new(), cache_dir.join("tts"))?),
             http,
             audio: Mutex::new(HashMap::new()),
+            audio_dir: cache_dir.join("audio"),
         })
     }
 
@@ -63,37 +66,82 @@ impl Prompts {
             .await
             .map_err(|e| format!("reading storage file {file_sid}: {e}"))?
             .ok_or_else(|| format!("no storage file {file_sid} for this account"))?;
-        let samples = tokio::task::spawn_blocking(move || wav::decode_to_call_rate(&bytes))
-            .await
-            .map_err(|e| format!("decoder task failed: {e}"))?
-            .map_err(|e| {
-                format!(
-                    "file {} ({}): {e} (this build plays WAV files)",
-                    file.file_sid, file.name
-                )
-            })?;
-        Ok(samples.into())
+        decode_audio(
+            bytes,
+            Some(file.mime_type.clone()),
+            format!("file {} ({})", file.file_sid, file.name),
+        )
+        .await
     }
 
+    /// A Play URL's audio in any supported format, through the HTTP cache (`audio_cache`).
     pub async fn play(&self, url: &str) -> Result<Arc<[i16]>, String> {
-        if let Some(hit) = self
+        let now = SystemTime::now();
+        let memory = self
             .audio
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(url)
-        {
-            return Ok(hit.clone());
+            .cloned();
+        let disk = match &memory {
+            Some(_) => None,
+            None => {
+                let (dir, url) = (self.audio_dir.clone(), url.to_string());
+                tokio::task::spawn_blocking(move || audio_cache::load(&dir, &url))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        };
+        let cached_meta = memory
+            .as_ref()
+            .map(|(m, _)| m.clone())
+            .or(disk.as_ref().map(|(m, _)| m.clone()));
+        if let Some(meta) = &cached_meta {
+            if meta.fresh_until > audio_cache::unix_secs(now) {
+                return self.cached_samples(url, memory, disk).await;
+            }
         }
-        let resp = self
-            .http
-            .get(url)
-            .map_err(|e| e.to_string())?
-            .send()
-            .await
-            .map_err(|e| format!("fetching {url} failed: {e}"))?;
+        let mut request = self.http.get(url).map_err(|e| e.to_string())?;
+        if let Some(meta) = &cached_meta {
+            for (name, value) in audio_cache::validators(meta) {
+                request = request.header(name, value);
+            }
+        }
+        let resp = match request.send().await {
+            Ok(resp) => resp,
+            // The origin is down: a stale copy is better than silence.
+            Err(e) if cached_meta.is_some() => {
+                tracing::warn!(%url, error = %e, "playing a stale cached copy");
+                return self.cached_samples(url, memory, disk).await;
+            }
+            Err(e) => return Err(format!("fetching {url} failed: {e}")),
+        };
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let storage = audio_cache::storage_for(&headers, now);
+        let fresh_until = |storage: &audio_cache::Storage| match storage {
+            audio_cache::Storage::Stored(d) => audio_cache::unix_secs(now + *d),
+            audio_cache::Storage::NotStored => 0,
+        };
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            if let Some(mut meta) = cached_meta {
+                meta.fresh_until = fresh_until(&storage);
+                let (dir, saved) = (self.audio_dir.clone(), meta.clone());
+                let _ = tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, None))
+                    .await;
+                let samples = self.cached_samples(url, memory, disk).await?;
+                self.remember(url, meta, samples.clone());
+                return Ok(samples);
+            }
+        }
         if !resp.status().is_success() {
             return Err(format!("fetching {url}: HTTP {}", resp.status()));
         }
+        let content_type = audio_cache_header(&headers, "content-type");
         let bytes = resp
             .bytes()
             .await
@@ -101,16 +149,70 @@ impl Prompts {
         if bytes.len() > MAX_AUDIO_BYTES {
             return Err(format!("{url} is larger than {MAX_AUDIO_BYTES} bytes"));
         }
-        let samples: Arc<[i16]> =
-            tokio::task::spawn_blocking(move || wav::decode_to_call_rate(&bytes))
-                .await
-                .map_err(|e| format!("decoder task failed: {e}"))?
-                .map_err(|e| format!("{url}: {e} (this build plays WAV files)"))?
-                .into();
+        let samples = decode_audio(bytes.to_vec(), content_type.clone(), url.to_string()).await?;
+        if storage != audio_cache::Storage::NotStored {
+            let meta = audio_cache::CachedMeta {
+                url: url.to_string(),
+                etag: audio_cache_header(&headers, "etag"),
+                last_modified: audio_cache_header(&headers, "last-modified"),
+                content_type,
+                fresh_until: fresh_until(&storage),
+            };
+            let (dir, saved) = (self.audio_dir.clone(), meta.clone());
+            let body = bytes.to_vec();
+            let written =
+                tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, Some(&body)))
+                    .await;
+            if let Ok(Err(e)) = written {
+                tracing::warn!(%url, error = %e, "cannot write the audio cache");
+            }
+            self.remember(url, meta, samples.clone());
+        }
+        Ok(samples)
+    }
+
+    fn remember(&self, url: &str, meta: audio_cache::CachedMeta, samples: Arc<[i16]>) {
         self.audio
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(url.to_string(), samples.clone());
+            .insert(url.to_string(), (meta, samples));
+    }
+
+    /// The samples of the copy in memory, else of the copy on disk (decoded now).
+    async fn cached_samples(
+        &self,
+        url: &str,
+        memory: Option<(audio_cache::CachedMeta, Arc<[i16]>)>,
+        disk: Option<(audio_cache::CachedMeta, Vec<u8>)>,
+    ) -> Result<Arc<[i16]>, String> {
+        if let Some((_, samples)) = memory {
+            return Ok(samples);
+        }
+        let (meta, body) = disk.ok_or_else(|| format!("{url}: the cached copy vanished"))?;
+        let samples = decode_audio(body, meta.content_type.clone(), url.to_string()).await?;
+        self.remember(url, meta, samples.clone());
         Ok(samples)
     }
+}
+
+fn audio_cache_header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// Decodes any supported format (wav, mp3, flac, ogg/vorbis, aac/mp4) to the call rate, off
+/// the async threads.
+async fn decode_audio(
+    bytes: Vec<u8>,
+    content_type: Option<String>,
+    name: String,
+) -> Result<Arc<[i16]>, String> {
+    let label = name.clone();
+    tokio::task::spawn_blocking(move || media::decode(&bytes, content_type.as_deref(), Some(&name)))
+        .await
+        .map_err(|e| format!("decoder task failed: {e}"))?
+        .map(Arc::from)
+        .map_err(|e| format!("{label}: {e}"))
 }

@@ -79,6 +79,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         sip: sip_tx,
         media,
         prompts,
+        // Also resumes the notifications left pending by the last run.
+        outbox: crate::outbox::Outbox::start(store.clone(), http.clone()),
         http,
         advertised_ip,
         sms_webhook,

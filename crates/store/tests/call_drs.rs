@@ -125,7 +125,7 @@ async fn records_are_written_for_the_accounts_partner_only(backend: Backend) {
         .call_drs(&f.partner, &page(10, None, None), &DrAnchor::Start)
         .await
         .unwrap();
-    assert_eq!(sids(&mine.items), [dr.dr_sid.clone()]);
+    assert_eq!(sids(&mine.items), std::slice::from_ref(&dr.dr_sid));
     assert!(f
         .store
         .insert_call_dr(&record("gone", "c3", 7, "failed"))

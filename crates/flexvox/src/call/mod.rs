@@ -137,6 +137,14 @@ pub async fn run(
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (outbound_tx, outbound_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
+    let mut record = leg::CallRecord::new(
+        "inbound",
+        &caller_number,
+        &number,
+        leg::wall_clock(invite_at),
+    );
+    (record.original_from, record.original_to) =
+        (Some(inc.from_user.clone()), Some(inc.to_user.clone()));
     let parts = LegParts {
         signaling: Signaling::Inbound(call),
         media_id: call.0,
@@ -146,6 +154,7 @@ pub async fn run(
         call_sid,
         caller_number,
         account_sid: account.account_sid.clone(),
+        record,
     };
     let channels = LegChannels {
         media_events: media_tx,

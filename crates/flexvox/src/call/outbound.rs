@@ -3,10 +3,9 @@
 //! (else the calling DID's) runs exactly as for an inbound call; busy, no answer and failures
 //! go to the status callback.
 
-use super::leg::{Leg, LegChannels, LegParts, Signaling};
+use super::leg::{CallRecord, Leg, LegChannels, LegParts, Signaling};
 use super::target::{next_leg_key, resolve};
 use super::{drive, DriverChannels};
-use crate::fetcher;
 use crate::scheduler::Dialer;
 use crate::sip_driver::{OutboundEvent, SipCommand};
 use crate::CallContext;
@@ -39,16 +38,26 @@ fn method_of(m: &str) -> HttpMethod {
     HttpMethod::parse(m).unwrap_or(HttpMethod::Post)
 }
 
-/// The status callback of a call that never got answered.
+/// The status callback and the call record of a call that never got answered.
 fn unanswered_callback(
     ctx: &CallContext,
     call: &store::Call,
-    url: &str,
-    method: HttpMethod,
+    (url, method): (&str, HttpMethod),
     target: Option<(String, HttpMethod)>,
-    status: &str,
+    (status, sip_status): (&str, Option<u16>),
+    placed_at: store::DateTime<store::Utc>,
 ) {
     tracing::info!(call_sid = %call.call_sid, called = %call.called_did, status, "outbound call not answered");
+    let mut record = CallRecord::new("outbound", &call.calling_did, &call.called_did, placed_at);
+    record.status = Some(status.into());
+    record.sip_status = sip_status;
+    record.timeline.push(format!("not answered: {status}"));
+    if let Some((cb_url, _)) = &target {
+        record
+            .timeline
+            .push(format!("status callback queued: {cb_url}"));
+    }
+    record.write(&ctx.store, &call.call_sid, &call.account_sid);
     let Some((cb_url, cb_method)) = target else {
         return;
     };
@@ -69,17 +78,16 @@ fn unanswered_callback(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    tokio::spawn(fetcher::send_notification(
-        ctx.http.clone(),
-        FetchRequest {
-            url: cb_url,
-            method: cb_method,
-            params,
-        },
-    ));
+    let req = FetchRequest {
+        url: cb_url,
+        method: cb_method,
+        params,
+    };
+    ctx.outbox.send(Some(&call.call_sid), "status", req);
 }
 
 async fn place(ctx: Arc<CallContext>, call: store::Call) {
+    let placed_at = store::Utc::now();
     let (did, account) = match ctx.store.route_number(&call.calling_did).await {
         Ok(Some(route)) => route,
         other => {
@@ -96,20 +104,21 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
             .clone()
             .map(|u| (u, method_of(&did.status_callback_method))),
     };
-    let failed = |status: &str| {
-        unanswered_callback(&ctx, &call, &url, method, status_callback.clone(), status)
+    let failed = |status: &str, sip_status: Option<u16>| {
+        let (app, target) = ((url.as_str(), method), status_callback.clone());
+        unanswered_callback(&ctx, &call, app, target, (status, sip_status), placed_at)
     };
 
     let limits = super::limits::account_limits(&ctx, &account.account_sid).await;
     if !limits.destination_allowed(super::limits::destination_number(&call.called_did)) {
         tracing::warn!(call_sid = %call.call_sid, called = %call.called_did, "the destination is not allowed for the account: call not placed");
-        return failed("failed");
+        return failed("failed", None);
     }
     let _permit = match super::limits::admit_placed(&ctx, &account.account_sid).await {
         Ok(permit) => permit,
         Err(refusal) => {
             tracing::warn!(call_sid = %call.call_sid, %refusal, "call not placed");
-            return failed("failed");
+            return failed("failed", None);
         }
     };
     let target = resolve(&call.called_did, ctx.trunk, &ctx.registrations).await;
@@ -122,14 +131,14 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(call_sid = %call.call_sid, error = %e, "cannot place the call");
-            return failed("failed");
+            return failed("failed", None);
         }
     };
     let rtp = match ctx.media.allocate() {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(call_sid = %call.call_sid, error = %e, "cannot place the call");
-            return failed("failed");
+            return failed("failed", None);
         }
     };
     let key = next_leg_key();
@@ -170,16 +179,16 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
             Ok(Some((_, OutboundEvent::Progress(_)))) => continue,
             Ok(Some((_, OutboundEvent::Failed { status, .. }))) => {
                 ctx.media.release(rtp);
-                return failed(sip::ua::call_status_for(status));
+                return failed(sip::ua::call_status_for(status), status);
             }
             Ok(Some((_, OutboundEvent::Ended))) | Ok(None) => {
                 ctx.media.release(rtp);
-                return failed("failed");
+                return failed("failed", None);
             }
             Err(_) => {
                 let _ = ctx.sip.send(SipCommand::HangupOutbound(key));
                 ctx.media.release(rtp);
-                return failed("noanswer");
+                return failed("noanswer", None);
             }
         }
     };
@@ -189,7 +198,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
             tracing::warn!(call_sid = %call.call_sid, error = %e, "unusable answer SDP: hanging up");
             let _ = ctx.sip.send(SipCommand::HangupOutbound(key));
             ctx.media.release(rtp);
-            return failed("failed");
+            return failed("failed", None);
         }
     };
 
@@ -221,6 +230,11 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         call_sid: call.call_sid.clone(),
         caller_number: call.calling_did.clone(),
         account_sid: call.account_sid.clone(),
+        record: {
+            let mut r = CallRecord::new("outbound", &call.calling_did, &call.called_did, placed_at);
+            r.answered();
+            r
+        },
     };
     let leg = Leg::new(
         ctx.clone(),

@@ -1,16 +1,20 @@
-//! The media thread: owns every call's RTP socket and `MediaSession`, and ticks them all
-//! on one 20 ms clock. No task or timer per packet or per call.
+//! The media thread: owns every call's RTP and RTCP sockets and `MediaSession`, and ticks them
+//! all on one 20 ms clock. No task or timer per packet or per call.
 
+mod run;
+
+use media::rtcp::{ntp_from_unix, RtcpConfig};
 use media::session::Encoding;
-use media::{MediaEvent, MediaSession, Prompt, PromptId};
-use std::collections::{HashMap, HashSet};
+use media::{MediaSession, Prompt, PromptId};
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Instant, SystemTime};
 use tokio::sync::mpsc::UnboundedSender;
 
-const FRAME: Duration = Duration::from_millis(20);
+/// The media thread's name, by which `bench-media` finds its CPU time in /proc.
+pub(crate) const THREAD_NAME: &str = "flexvox-media";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
@@ -30,7 +34,7 @@ pub enum EngineEvent {
 enum Command {
     Add {
         id: u64,
-        socket: UdpSocket,
+        rtp: RtpSocket,
         remote: SocketAddr,
         session: Box<MediaSession>,
         events: UnboundedSender<EngineEvent>,
@@ -46,22 +50,6 @@ enum Command {
     Retarget(u64, SocketAddr, bool),
 }
 
-struct Slot {
-    socket: UdpSocket,
-    remote: SocketAddr,
-    session: Box<MediaSession>,
-    events: UnboundedSender<EngineEvent>,
-    started: bool,
-    first_sent: bool,
-    first_audio_sent: bool,
-    last_sent: Option<Instant>,
-    port: u16,
-    /// The other leg of a bridge: the audio this leg receives is sent on that one.
-    bridged_to: Option<u64>,
-    /// The far end put us on hold: the session keeps its clock, its packets are not sent.
-    held: bool,
-}
-
 /// Hands out RTP ports (even numbers, RTCP on the odd one above) from the configured range.
 struct PortPool {
     low: u16,
@@ -75,6 +63,8 @@ pub struct MediaEngine {
     commands: mpsc::Sender<Command>,
     ports: Arc<Mutex<PortPool>>,
     bind_ip: IpAddr,
+    /// RTCP CNAME for every session of this process (RFC 3550 §6.5.1: user@host).
+    cname: Arc<str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,10 +81,12 @@ pub struct StreamFormat {
     pub telephone_event: Option<u8>,
 }
 
-/// An allocated RTP socket, before it joins the engine.
+/// An allocated RTP socket and its RTCP companion (the odd port above), before they join the
+/// engine.
 pub struct RtpSocket {
     pub socket: UdpSocket,
     pub port: u16,
+    rtcp: UdpSocket,
 }
 
 impl MediaEngine {
@@ -108,13 +100,19 @@ impl MediaEngine {
         }));
         let pool = ports.clone();
         std::thread::Builder::new()
-            .name("flexvox-media".into())
-            .spawn(move || run(rx, pool))
+            .name(THREAD_NAME.into())
+            .spawn(move || run::run(rx, pool))
             .expect("spawning the media thread");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| bind_ip.to_string());
         MediaEngine {
             commands: tx,
             ports,
             bind_ip,
+            cname: format!("flexvox@{host}").into(),
         }
     }
 
@@ -131,18 +129,28 @@ impl MediaEngine {
             if pool.in_use.contains(&port) {
                 continue;
             }
-            if let Ok(socket) = UdpSocket::bind((self.bind_ip, port)) {
-                if socket.set_nonblocking(true).is_ok() {
-                    pool.in_use.insert(port);
-                    return Ok(RtpSocket { socket, port });
-                }
+            let Some(rtcp_port) = port.checked_add(1) else {
+                continue;
+            };
+            // Far ends without `a=rtcp` send RTCP to RTP + 1, so a pair whose odd port is
+            // taken is no use.
+            let bound = UdpSocket::bind((self.bind_ip, port)).and_then(|rtp| {
+                let rtcp = UdpSocket::bind((self.bind_ip, rtcp_port))?;
+                rtp.set_nonblocking(true)?;
+                rtcp.set_nonblocking(true)?;
+                Ok((rtp, rtcp))
+            });
+            if let Ok((socket, rtcp)) = bound {
+                pool.in_use.insert(port);
+                return Ok(RtpSocket { socket, port, rtcp });
             }
         }
         Err(MediaEngineError::NoPort)
     }
 
     /// Adds a call's stream; with no RFC 4733 payload type negotiated, keys are detected in
-    /// the audio and sent as tones.
+    /// the audio and sent as tones. `remote` is the SDP's address: if the far end's media
+    /// comes from elsewhere (NAT), the stream follows it there.
     pub fn add(
         &self,
         id: u64,
@@ -159,9 +167,19 @@ impl MediaEngine {
             rand::random(),
         );
         session.set_telephone_event(stream.telephone_event);
+        session.set_remote(remote);
+        let wallclock = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        session.enable_rtcp(RtcpConfig::new(
+            &self.cname,
+            rand::random(),
+            Instant::now(),
+            ntp_from_unix(wallclock),
+        ));
         let _ = self.commands.send(Command::Add {
             id,
-            socket: rtp.socket,
+            rtp,
             remote,
             session: Box::new(session),
             events,
@@ -198,6 +216,7 @@ impl MediaEngine {
         let _ = self.commands.send(Command::Stop(id));
     }
 
+    /// Ends the stream: an RTCP BYE goes out and the ports return to the pool.
     pub fn remove(&self, id: u64) {
         let _ = self.commands.send(Command::Remove(id));
     }
@@ -214,159 +233,5 @@ impl MediaEngine {
             .unwrap_or_else(|e| e.into_inner())
             .in_use
             .remove(&rtp.port);
-    }
-}
-
-fn run(commands: mpsc::Receiver<Command>, ports: Arc<Mutex<PortPool>>) {
-    let mut slots: HashMap<u64, Slot> = HashMap::new();
-    let mut next_tick = Instant::now() + FRAME;
-    let mut buf = [0u8; 2048];
-    loop {
-        let now = Instant::now();
-        if now >= next_tick {
-            let mut relayed: Vec<(u64, Vec<u8>, Encoding)> = Vec::new();
-            for slot in slots.values_mut() {
-                while let Ok((n, _from)) = slot.socket.recv_from(&mut buf) {
-                    slot.session.receive(&buf[..n]);
-                    if let Some(peer) = slot.bridged_to {
-                        if let Ok(p) = media::rtp::RtpPacket::parse(&buf[..n]) {
-                            if p.payload_type == slot.session.payload_type() {
-                                relayed.push((peer, p.payload.to_vec(), slot.session.encoding()));
-                            }
-                        }
-                    }
-                }
-                forward_events(slot);
-                // A session started just before this tick already sent its first frame.
-                if slot.started && slot.last_sent.is_none_or(|t| now >= t + FRAME / 2) {
-                    send_frame(slot, now);
-                }
-            }
-            for (peer, payload, encoding) in relayed {
-                if let Some(p) = slots.get_mut(&peer) {
-                    p.session.relay(&payload, encoding);
-                }
-            }
-            next_tick += FRAME;
-            if now > next_tick + FRAME * 5 {
-                // We fell far behind (machine suspended or overloaded): resynchronise instead of bursting.
-                next_tick = now + FRAME;
-            }
-            continue;
-        }
-        // Commands wake the thread at once, so a call starts sending within the same frame.
-        match commands.recv_timeout(next_tick - now) {
-            Ok(cmd) => apply(cmd, &mut slots, &ports),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        }
-    }
-}
-
-fn send_frame(slot: &mut Slot, now: Instant) {
-    let packet = slot.session.tick();
-    // A refused send (ICMP port unreachable from a far end not listening yet) is not fatal:
-    // RTP is best effort and the next tick sends the next frame.
-    if !slot.held {
-        let _ = slot.socket.send_to(packet, slot.remote);
-    }
-    slot.last_sent = Some(now);
-    if !slot.first_sent {
-        slot.first_sent = true;
-        let _ = slot
-            .events
-            .send(EngineEvent::FirstPacketSent(Instant::now()));
-    }
-    if !slot.first_audio_sent && slot.session.last_had_audio() {
-        slot.first_audio_sent = true;
-        let _ = slot
-            .events
-            .send(EngineEvent::FirstAudioSent(Instant::now()));
-    }
-    forward_events(slot);
-}
-
-fn forward_events(slot: &mut Slot) {
-    while let Some(event) = slot.session.poll_event() {
-        let forwarded = match event {
-            MediaEvent::PromptFinished(id) => EngineEvent::PromptFinished(id),
-            MediaEvent::DigitStarted(digit) => EngineEvent::Digit(digit),
-            MediaEvent::DigitsSent => EngineEvent::DigitsSent,
-            MediaEvent::DigitEnded { .. } => continue,
-        };
-        let _ = slot.events.send(forwarded);
-    }
-}
-
-fn apply(cmd: Command, slots: &mut HashMap<u64, Slot>, ports: &Mutex<PortPool>) {
-    match cmd {
-        Command::Add {
-            id,
-            socket,
-            remote,
-            session,
-            events,
-        } => {
-            let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
-            slots.insert(
-                id,
-                Slot {
-                    socket,
-                    remote,
-                    session,
-                    events,
-                    started: false,
-                    first_sent: false,
-                    first_audio_sent: false,
-                    last_sent: None,
-                    port,
-                    bridged_to: None,
-                    held: false,
-                },
-            );
-        }
-        Command::Start(id) => {
-            if let Some(s) = slots.get_mut(&id).filter(|s| !s.started) {
-                s.started = true;
-                send_frame(s, Instant::now());
-            }
-        }
-        Command::Play(id, prompt) => {
-            if let Some(s) = slots.get_mut(&id) {
-                s.session.play(prompt);
-            }
-        }
-        Command::Bridge(id, peer) => {
-            if let Some(s) = slots.get_mut(&id) {
-                s.bridged_to = peer;
-            }
-        }
-        Command::SendDigits(id, digits) => {
-            if let Some(s) = slots.get_mut(&id) {
-                if let Err(e) = s.session.send_digits(&digits) {
-                    let _ = s.events.send(EngineEvent::DigitsRefused(e.to_string()));
-                }
-            }
-        }
-        Command::Retarget(id, remote, held) => {
-            if let Some(s) = slots.get_mut(&id) {
-                s.remote = remote;
-                s.held = held;
-            }
-        }
-        Command::Stop(id) => {
-            if let Some(s) = slots.get_mut(&id) {
-                s.session.stop();
-            }
-        }
-        Command::Remove(id) => {
-            if let Some(s) = slots.remove(&id) {
-                ports
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .in_use
-                    .remove(&s.port);
-            }
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! first answer wins and the others are cancelled, then the two legs' audio is bridged until
 //! either side hangs up, `hangupOnStar`, or `timeLimit`.
 
+use super::record::DialLegRecord;
 use super::Leg;
 use crate::media_engine::{RtpSocket, StreamFormat};
 use crate::sip_driver::{OutboundEvent, SipCommand};
@@ -19,6 +20,8 @@ struct Attempt {
     rtp: Option<RtpSocket>,
     send_digits: String,
     finished: bool,
+    /// Taken when the Dial is over and the leg's record is written.
+    cdr: Option<DialLegRecord>,
 }
 
 pub struct DialRun {
@@ -51,14 +54,18 @@ impl Leg {
         } in &spec.numbers
         {
             match self.start_attempt(&spec, target, headers).await {
-                Ok((key, rtp)) => attempts.push(Attempt {
+                Ok((key, rtp, from)) => attempts.push(Attempt {
                     key,
                     rtp: Some(rtp),
                     send_digits: send_digits.clone(),
                     finished: false,
+                    cdr: Some(DialLegRecord::new(&self.call_sid, &from, target)),
                 }),
                 Err(why) => {
-                    tracing::info!(call_sid = %self.call_sid, %target, %why, "dial leg not placed")
+                    tracing::info!(call_sid = %self.call_sid, %target, %why, "dial leg not placed");
+                    if let Some(r) = &mut self.record {
+                        r.timeline.push(format!("dial {target} not placed: {why}"));
+                    }
                 }
             }
         }
@@ -81,7 +88,7 @@ impl Leg {
         spec: &Dial,
         target: &str,
         headers: &[(String, String)],
-    ) -> Result<(u64, RtpSocket), String> {
+    ) -> Result<(u64, RtpSocket, String), String> {
         let limits = crate::call::limits::account_limits(&self.ctx, &self.account_sid).await;
         if !limits.destination_allowed(crate::call::limits::destination_number(target)) {
             return Err(format!(
@@ -102,7 +109,7 @@ impl Leg {
         let key = crate::call::target::next_leg_key();
         let call = OutboundCall {
             request_uri,
-            from_user,
+            from_user: from_user.clone(),
             from_display: spec.caller_name.clone(),
             to_user,
             destination,
@@ -117,7 +124,7 @@ impl Leg {
             call,
             events: self.outbound_events.clone(),
         });
-        Ok((key, rtp))
+        Ok((key, rtp, from_user))
     }
 
     /// The caller ID of a dialed leg: the app's `callerId` when it is one of the account's
@@ -166,13 +173,22 @@ impl Leg {
 
     /// Ends the Dial from our side (timeout, time limit, hangupOnStar, the caller leaving).
     pub(super) fn end_dial(&mut self, status: &str) -> Option<Input> {
-        let d = self.dial.take()?;
+        let mut d = self.dial.take()?;
+        self.write_dial_records(&mut d.attempts, status);
         for a in d.attempts.iter().filter(|a| !a.finished) {
             let _ = self.ctx.sip.send(SipCommand::HangupOutbound(a.key));
         }
         self.release_attempts(d.attempts, d.answered.map(|(k, _)| k));
         let duration = d.answered.map(|(_, at)| at.elapsed()).unwrap_or_default();
         Some(outcome(status, duration, d.answered.is_some()))
+    }
+
+    /// Each dialed leg's own call detail record, linked to this call; `status` is the
+    /// Dial's outcome, which says how legs still up or ringing ended.
+    fn write_dial_records(&self, attempts: &mut [Attempt], status: &str) {
+        for cdr in attempts.iter_mut().filter_map(|a| a.cdr.take()) {
+            cdr.write(&self.ctx.store, &self.account_sid, status);
+        }
     }
 
     fn release_attempts(&mut self, attempts: Vec<Attempt>, bridged: Option<u64>) {
@@ -204,6 +220,9 @@ impl Leg {
             OutboundEvent::Failed { status, .. } => {
                 let attempt = &mut dial.attempts[index];
                 attempt.finished = true;
+                if let Some(cdr) = &mut attempt.cdr {
+                    cdr.ended(sip::ua::call_status_for(status), status);
+                }
                 if let Some(rtp) = attempt.rtp.take() {
                     self.ctx.media.release(rtp);
                 }
@@ -212,13 +231,18 @@ impl Leg {
                     return None;
                 }
                 let status = sip::ua::call_status_for(dial.last_status);
-                self.dial = None;
+                if let Some(mut d) = self.dial.take() {
+                    self.write_dial_records(&mut d.attempts, status);
+                }
                 Some(outcome(status, Duration::ZERO, false))
             }
             OutboundEvent::Ended => {
                 dial.attempts[index].finished = true;
                 if dial.answered.map(|(k, _)| k) != Some(key) {
                     return None;
+                }
+                if let Some(cdr) = &mut dial.attempts[index].cdr {
+                    cdr.ended("completed", None);
                 }
                 tracing::info!(call_sid = %self.call_sid, "dial: the dialed party hung up");
                 self.end_dial("completed")
@@ -249,6 +273,9 @@ impl Leg {
         let key = attempt.key;
         let rtp = attempt.rtp.take()?;
         let send_digits = std::mem::take(&mut attempt.send_digits);
+        if let Some(cdr) = &mut attempt.cdr {
+            cdr.answered();
+        }
         for other in dial.attempts.iter().filter(|a| a.key != key && !a.finished) {
             let _ = self.ctx.sip.send(SipCommand::HangupOutbound(other.key));
         }

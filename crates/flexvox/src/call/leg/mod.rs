@@ -69,9 +69,14 @@ pub struct Leg {
     account_sid: String,
     dial: Option<dial::DialRun>,
     outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
+    /// Taken when the leg ends and its call detail record is written.
+    record: Option<CallRecord>,
 }
 
 mod dial;
+mod record;
+
+pub(crate) use record::{wall_clock, CallRecord};
 
 /// The SIP side of the leg the app talks to: an inbound dialog we answer, or an outbound leg
 /// (a call placed with POST /calls) that the far end has already answered.
@@ -92,6 +97,7 @@ pub struct LegParts {
     pub call_sid: String,
     pub caller_number: String,
     pub account_sid: String,
+    pub record: CallRecord,
 }
 
 /// Where the media engine and the outbound legs report to the call task.
@@ -122,6 +128,7 @@ impl Leg {
             account_sid: parts.account_sid,
             dial: None,
             outbound_events: channels.outbound_events,
+            record: Some(parts.record),
         }
     }
 
@@ -190,6 +197,9 @@ impl Leg {
             return;
         };
         self.answered_at = Some(Instant::now());
+        if let Some(r) = &mut self.record {
+            r.answered();
+        }
         match self.signaling {
             Signaling::Inbound(call) => {
                 let _ = self.ctx.sip.send(SipCommand::Answer(call, answer));
@@ -264,6 +274,9 @@ impl Leg {
 
     /// Performs one interpreter output; returns the future of an asynchronous step, if any.
     pub fn perform(&mut self, out: Output) -> Option<Pending> {
+        if let Some(r) = &mut self.record {
+            r.observe(&out);
+        }
         let ctx = self.ctx.clone();
         match out {
             Output::Fetch(req) => Some(Box::pin(async move {
@@ -389,7 +402,7 @@ impl Leg {
                             method: callflow::HttpMethod::Post,
                             params,
                         };
-                        tokio::spawn(fetcher::send_notification(ctx.http.clone(), req));
+                        ctx.outbox.send(Some(&self.call_sid), "sms", req);
                     }
                     None => {
                         tracing::info!(call_sid = %self.call_sid, "no SMS webhook is configured (--sms-webhook): the message is only logged")
@@ -416,7 +429,7 @@ impl Leg {
                 None
             }
             Output::Callback(req) => {
-                tokio::spawn(fetcher::send_notification(ctx.http.clone(), req));
+                ctx.outbox.send(Some(&self.call_sid), "recording", req);
                 None
             }
             Output::Timeline(entry) => {
@@ -429,7 +442,7 @@ impl Leg {
             } => {
                 tracing::info!(call_sid = %self.call_sid, %call_status, "call finished");
                 if let Some(req) = status_callback {
-                    tokio::spawn(fetcher::send_notification(ctx.http.clone(), req));
+                    ctx.outbox.send(Some(&self.call_sid), "status", req);
                 }
                 None
             }
@@ -439,6 +452,9 @@ impl Leg {
     /// Dial starts outbound legs (address lookups are async); EndDial (hangupOnStar) ends the
     /// bridge. Returns the interpreter's input when the outcome is known at once.
     pub async fn perform_dial(&mut self, out: Output) -> Option<Input> {
+        if let Some(r) = &mut self.record {
+            r.observe(&out);
+        }
         match out {
             Output::Dial(spec) => self.start_dial(spec).await,
             Output::EndDial => self.end_dial("completed"),
@@ -448,6 +464,9 @@ impl Leg {
 
     pub fn finish(&mut self) {
         let _ = self.end_dial("completed");
+        if let Some(record) = self.record.take() {
+            record.write(&self.ctx.store, &self.call_sid, &self.account_sid);
+        }
         match self.rtp.take() {
             Some(unused) => self.ctx.media.release(unused),
             None => self.ctx.media.remove(self.media_id),

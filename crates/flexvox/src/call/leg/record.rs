@@ -7,6 +7,11 @@ use callflow::Output;
 use serde_json::{json, Value};
 use store::{format_timestamp, DateTime, NewCallDr, Store, Utc};
 
+/// The wall-clock time of a monotonic instant in the past (the INVITE's arrival).
+pub fn wall_clock(at: std::time::Instant) -> DateTime<Utc> {
+    Utc::now() - chrono::Duration::from_std(at.elapsed()).unwrap_or_default()
+}
+
 /// Timeline entries kept per leg; past this, one last entry says how many were dropped.
 pub const MAX_TIMELINE: usize = 500;
 
