@@ -11,10 +11,13 @@ use tts::{CachedTts, Flite, Tts, Voice};
 
 const MAX_AUDIO_BYTES: usize = 50 * 1024 * 1024;
 
+/// A decoded Play file and what the HTTP cache knows about it.
+type CachedAudio = (audio_cache::CachedMeta, Arc<[i16]>);
+
 pub struct Prompts {
     tts: Arc<CachedTts<Flite>>,
     http: AppHttp,
-    audio: Mutex<HashMap<String, (audio_cache::CachedMeta, Arc<[i16]>)>>,
+    audio: Mutex<HashMap<String, CachedAudio>>,
     audio_dir: PathBuf,
 }
 
@@ -182,7 +185,7 @@ impl Prompts {
     async fn cached_samples(
         &self,
         url: &str,
-        memory: Option<(audio_cache::CachedMeta, Arc<[i16]>)>,
+        memory: Option<CachedAudio>,
         disk: Option<(audio_cache::CachedMeta, Vec<u8>)>,
     ) -> Result<Arc<[i16]>, String> {
         if let Some((_, samples)) = memory {

@@ -169,7 +169,7 @@ impl Store {
         fields: &CoreDidFields,
     ) -> Result<CoreDid, StoreError> {
         let sid = new_sid();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_trunk_group(
             self.dialect,
             &mut tx,
@@ -234,7 +234,7 @@ impl Store {
         did_sid: &str,
         fields: &CoreDidFields,
     ) -> Result<Option<CoreDid>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_trunk_group(
             self.dialect,
             &mut tx,

@@ -240,7 +240,7 @@ impl Store {
             properties.insert("password".into(), Value::String(password.clone()));
             credentials = Some((account_sid, login, password));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(&self.sql(
             "INSERT INTO endpoints (endpoint_sid, partner_sid, name, type, capacity, addresses, \
              attributes, out_sip_username, out_sip_password, properties, transformations, \
@@ -334,7 +334,7 @@ impl Store {
         endpoint_sid: &str,
         fields: &EndpointFields,
     ) -> Result<Option<Endpoint>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Option<(String, String)> = sqlx::query_as(&self.sql(
             "SELECT type, properties FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?",
         ))
@@ -385,7 +385,7 @@ impl Store {
         partner_sid: &str,
         endpoint_sid: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let owned: Option<String> =
             sqlx::query_scalar(&self.sql(
                 "SELECT endpoint_sid FROM endpoints WHERE partner_sid = ? AND endpoint_sid = ?",

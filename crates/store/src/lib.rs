@@ -118,7 +118,7 @@ impl Store {
         phonenumber: &str,
         demo_url: &str,
     ) -> Result<DemoCredentials, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<String> = sqlx::query_scalar(
             &self.sql("SELECT sid FROM provisioned WHERE role = 'demo_account'"),
         )
@@ -278,7 +278,7 @@ impl Store {
         phonenumber: &str,
         settings: &DidUpdate,
     ) -> Result<Option<Did>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let endpoint: Option<(String, String)> = sqlx::query_as(&self.sql(
             "SELECT e.endpoint_sid, e.partner_sid FROM accounts a \
              JOIN endpoints e ON e.endpoint_sid = a.endpoint_sid WHERE a.account_sid = ?",

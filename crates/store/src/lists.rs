@@ -173,7 +173,7 @@ impl Store {
         count.append(condition);
 
         // One read transaction, so the page and the total describe the same rows.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let items = sqlx::query_as_with::<_, T, _>(
             &self.sql(&select.sql),
             arguments(&select.binds).map_err(StoreError::Database)?,

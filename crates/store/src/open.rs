@@ -75,6 +75,19 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE):
+    /// a deferred transaction that reads first cannot wait for a writer that commits in
+    /// between (SQLITE_BUSY at once, the busy timeout does not apply), which concurrent API
+    /// requests hit as "database is locked".
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// `sql` with its placeholders as the store's database numbers them.
     pub(crate) fn sql<'a>(&self, sql: &'a str) -> std::borrow::Cow<'a, str> {
         self.dialect.sql(sql)

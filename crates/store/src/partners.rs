@@ -15,7 +15,7 @@ impl Store {
             date_created: now_timestamp(),
         };
         let token = token.map(str::to_string).unwrap_or_else(new_sid);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             &self.sql("INSERT INTO partners (partner_sid, name, date_created) VALUES (?, ?, ?)"),
         )

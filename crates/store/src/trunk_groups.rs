@@ -86,7 +86,7 @@ impl Store {
         fields: &TrunkGroupFields,
     ) -> Result<TrunkGroup, StoreError> {
         let sid = new_sid();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_endpoint(
             self.dialect,
             &mut tx,
@@ -147,7 +147,7 @@ impl Store {
         trunk_group_sid: &str,
         fields: &TrunkGroupFields,
     ) -> Result<Option<TrunkGroup>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_endpoint(
             self.dialect,
             &mut tx,
@@ -179,7 +179,7 @@ impl Store {
         partner_sid: &str,
         trunk_group_sid: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let owned: Option<String> = sqlx::query_scalar(
             &self.sql("SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?"),
         )

@@ -112,7 +112,7 @@ impl Store {
         fields: &TrunkFields,
     ) -> Result<Option<Trunk>, StoreError> {
         let sid = new_sid();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let group: Option<String> = sqlx::query_scalar(
             &self.sql("SELECT trunk_group_sid FROM trunk_groups WHERE partner_sid = ? AND trunk_group_sid = ?"),
         )
@@ -185,7 +185,7 @@ impl Store {
         trunk_sid: &str,
         fields: &TrunkFields,
     ) -> Result<Option<Trunk>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let found: Option<String> =
             sqlx::query_scalar(&self.sql(&format!("SELECT k.trunk_sid {TRUNK_OF_PARTNER}")))
                 .bind(partner_sid)

@@ -624,6 +624,43 @@ async fn a_database_of_the_first_schema_upgrades_with_its_demo(backend: Backend)
     assert_eq!(account.account_sid, "a");
 }
 
+/// Writers in parallel (as concurrent API requests are) all succeed: on SQLite a
+/// transaction that read first could not wait for another writer ("database is locked").
+async fn concurrent_writers_all_succeed(backend: Backend) {
+    let (store, partner, _) = temp_store(backend, "concurrent").await;
+    let group = store
+        .create_trunk_group(&partner, &TrunkGroupFields::default())
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, partner, group) = (
+                (*store).clone(),
+                partner.clone(),
+                group.trunk_group_sid.clone(),
+            );
+            tokio::spawn(async move {
+                for j in 0..10 {
+                    store
+                        .create_core_did(
+                            &partner,
+                            &format!("1212{i:03}{j:04}"),
+                            &CoreDidFields {
+                                trunk_group_sid: Some(group.clone()),
+                                ..CoreDidFields::default()
+                            },
+                        )
+                        .await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+}
+
 store::backend_tests!(
     a_flexml_endpoint_gets_credentials_and_an_account_that_dies_with_it,
     other_application_types_get_credentials_without_an_account_third_party_gets_none,
@@ -636,4 +673,5 @@ store::backend_tests!(
     trunks_live_in_their_group,
     deleting_a_trunk_group_unassigns_its_dids,
     a_database_of_the_first_schema_upgrades_with_its_demo,
+    concurrent_writers_all_succeed,
 );

@@ -234,7 +234,7 @@ impl Store {
         partner_sid: &str,
         container_sid: &str,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let files: Option<i64> =
             sqlx::query_scalar(&self.sql(
                 "SELECT total_files FROM containers WHERE partner_sid = ? AND container_sid = ?",

@@ -255,7 +255,7 @@ impl Store {
         size: i64,
         (name, mime_type, format, publish): (&str, &str, &str, &str),
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let room = sqlx::query(
             &self.sql("UPDATE containers SET total_bytes = total_bytes + ?, total_files = total_files + 1 \
              WHERE container_sid = ? AND total_bytes + ? <= quota_bytes AND total_files < quota_files"),
@@ -355,7 +355,7 @@ impl Store {
         partner_sid: &str,
         file_sid: &str,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(String, i64)> = sqlx::query_as(&self.sql(
             "SELECT container_sid, file_bytes FROM files WHERE partner_sid = ? AND file_sid = ?",
         ))
