@@ -58,7 +58,7 @@ PY
 login=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["flexml_api"]; print(c["login"] + ":" + c["password"])' "$dir/credentials.json")
 auth=$(printf %s "$login" | base64 -w0)
 # A filter on an indexed prefix and a page deep in the result.
-url="http://127.0.0.1:$http_port/flexml/v1/dids?filter=phonenumber+like+%27120000%25%27&limit=100&offset=500&order=phonenumber+desc"
+url="http://127.0.0.1:$http_port/flexml/v1/dids?filter=phonenumber+like+%271200001%25%27&limit=100&offset=500&order=phonenumber+desc"
 curl -sf -H "Authorization: Basic $auth" "$url" | python3 -c 'import json,sys; b=json.load(sys.stdin); print("page:", b["count"], "items of", b["total"], "matching")'
 echo "wrk: $db, $CONNECTIONS connections, ${DURATION} s"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Basic $auth" "$url" \

@@ -217,6 +217,21 @@ pub fn run(args: BenchMediaArgs) -> Result<(), BenchError> {
         pct(1.0),
         d.len()
     );
+    let media_cpu = match (cpu_start.0, cpu_end.0) {
+        (Some(a), Some(b)) => b - a,
+        _ => 0.0,
+    };
+    // A steady clock sends one packet per session per 20 ms; a thread that cannot keep up
+    // skips ticks (it resynchronises rather than bursting), which shows here and not as loss.
+    let clock_packets = args.sessions as f64 * wall / FRAME.as_secs_f64();
+    let sent = totals.expected.max(1) as f64;
+    println!(
+        "engine kept time for {:.1}% of the ticks; media thread CPU per packet sent: {:.2} µs \
+         ({:.1}% of one core at the full rate)",
+        sent * 100.0 / clock_packets,
+        media_cpu * 1e6 / sent,
+        media_cpu / sent * clock_packets / wall * 100.0,
+    );
     println!(
         "engine -> peers: {} packets received, {} lost ({:.3}%); peers -> engine: {} sent",
         totals.received,

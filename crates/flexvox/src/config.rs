@@ -61,6 +61,7 @@ struct FileConfig {
     sip_allow: Option<Vec<String>>,
     sip_users: Option<Vec<crate::sip_config::SipUserEntry>>,
     sip_realm: Option<String>,
+    sip_digest: Option<Vec<String>>,
     max_calls: Option<usize>,
     rtp_ports: Option<String>,
     data_dir: Option<PathBuf>,
@@ -144,6 +145,7 @@ impl Config {
             sip_allow: file.sip_allow,
             sip_users: file.sip_users,
             sip_realm: file.sip_realm,
+            sip_digest: file.sip_digest,
             max_calls: file.max_calls,
         };
         let sip = crate::sip_config::SipSettings::load(args.sip, sip_file, trunk)?;

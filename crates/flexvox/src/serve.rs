@@ -105,7 +105,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         },
         users: config.sip.users.clone(),
         realm: config.sip.realm.clone(),
+        digest_algorithms: config.sip.digest.clone(),
         ..UaConfig::default()
+    });
+    // Planner statistics follow the tables as they grow (lists stay index range scans).
+    let maintained = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(e) = maintained.maintain().await {
+                tracing::warn!(error = %e, "database maintenance failed");
+            }
+        }
     });
     // Outbound calls of the FlexML API, placed over SIP when due (also after a restart).
     crate::scheduler::spawn(

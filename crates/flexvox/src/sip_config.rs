@@ -4,6 +4,7 @@
 
 use clap::Args;
 use serde::Deserialize;
+use sip::digest::Algorithm;
 use sip::policy::{default_allow, Cidr};
 use std::net::SocketAddr;
 
@@ -23,6 +24,10 @@ pub struct SipArgs {
     /// Digest realm of the SIP users [default: flexvox]
     #[arg(long, env = "FLEXVOX_SIP_REALM")]
     pub sip_realm: Option<String>,
+    /// Digest algorithms offered to SIP users, comma separated: md5, sha-256 [default: md5]
+    /// (some clients, e.g. baresip 1.0, fail when SHA-256 is offered at all)
+    #[arg(long, env = "FLEXVOX_SIP_DIGEST", value_delimiter = ',')]
+    pub sip_digest: Vec<String>,
     /// New INVITEs past this many concurrent calls get 503 with Retry-After [default: 2000]
     #[arg(long, env = "FLEXVOX_MAX_CALLS")]
     pub max_calls: Option<usize>,
@@ -43,6 +48,7 @@ pub struct SipFile {
     pub sip_allow: Option<Vec<String>>,
     pub sip_users: Option<Vec<SipUserEntry>>,
     pub sip_realm: Option<String>,
+    pub sip_digest: Option<Vec<String>>,
     pub max_calls: Option<usize>,
 }
 
@@ -53,6 +59,7 @@ pub struct SipSettings {
     pub allow: Vec<Cidr>,
     pub users: Vec<(String, String)>,
     pub realm: String,
+    pub digest: Vec<Algorithm>,
     pub max_calls: usize,
 }
 
@@ -62,6 +69,8 @@ pub enum SipConfigError {
     Allow(#[from] sip::policy::CidrError),
     #[error("--sip-user {0:?}: expected NAME:PASSWORD")]
     User(String),
+    #[error("--sip-digest: unknown algorithm {0:?} (md5, sha-256)")]
+    Digest(String),
     #[error("--sip-transports: unknown transport {0:?} (udp, tcp)")]
     Transport(String),
 }
@@ -118,7 +127,19 @@ impl SipSettings {
                 .map(|u| (u.name, u.password))
                 .collect();
         }
+        let digest = match args.sip_digest.is_empty() {
+            true => file.sip_digest.unwrap_or_else(|| vec!["md5".into()]),
+            false => args.sip_digest,
+        };
+        let digest = digest
+            .iter()
+            .map(|a| match Algorithm::parse(a.trim()) {
+                Some(alg @ (Algorithm::Md5 | Algorithm::Sha256)) => Ok(alg),
+                _ => Err(SipConfigError::Digest(a.clone())),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(SipSettings {
+            digest,
             udp,
             tcp,
             allow,

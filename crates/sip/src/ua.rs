@@ -3,9 +3,7 @@
 //! It owns the transactions and the dialogs of inbound calls. The call manager above it sees
 //! only `UaEvent`s and answers with `ringing`, `answer`, `reject` and `hangup`.
 
-use crate::message::{
-    self, param, parse, uri_of, uri_user, Headers, Message, Method, Request, Response,
-};
+use crate::message::{self, param, parse, uri_of, uri_user, Message, Method, Request, Response};
 use crate::policy::AccessPolicy;
 use crate::registrar::{Binding, Registrar, RegistrarConfig};
 use crate::sdp::Direction;
@@ -21,6 +19,9 @@ use std::time::Instant;
 mod admission;
 mod dialog;
 mod outbound;
+mod wire;
+
+use wire::{reason_phrase, response_peer, salvage_bad_request};
 
 pub use dialog::{dtmf_from_info, SessionTimerConfig};
 pub use outbound::{call_status_for, FailReason, OutboundCall};
@@ -40,6 +41,10 @@ pub struct UaConfig {
     /// SIP users (name, password): they REGISTER, and may call from anywhere with digest.
     pub users: Vec<(String, String)>,
     pub realm: String,
+    /// The digest algorithms our 401/407 challenges offer, in this order. MD5 alone by
+    /// default: older clients (libre/baresip 1.0) give up on a challenge list that holds an
+    /// algorithm they do not know. Credentials with either algorithm are verified.
+    pub digest_algorithms: Vec<crate::digest::Algorithm>,
     pub registrar: RegistrarConfig,
     pub session_timer: SessionTimerConfig,
 }
@@ -55,6 +60,7 @@ impl Default for UaConfig {
             access: AccessPolicy::default(),
             users: Vec::new(),
             realm: "flexvox".into(),
+            digest_algorithms: vec![crate::digest::Algorithm::Md5],
             registrar: RegistrarConfig::default(),
             session_timer: SessionTimerConfig::default(),
         }
@@ -318,23 +324,6 @@ impl UserAgent {
         transmit(&mut self.transmits, to, bytes);
     }
 
-    /// A Via for a request we send to `to`, on a fresh `branch`.
-    pub(crate) fn via(&self, to: Peer, branch: &str) -> String {
-        format!(
-            "SIP/2.0/{} {};branch={branch};rport",
-            to.transport.via_token(),
-            self.config.local_addr
-        )
-    }
-
-    /// Our Contact URI as reachable over `transport`.
-    pub(crate) fn contact(&self, transport: Transport) -> String {
-        match transport.uri_param() {
-            Some(t) => format!("<sip:flexvox@{};transport={t}>", self.config.local_addr),
-            None => format!("<sip:flexvox@{}>", self.config.local_addr),
-        }
-    }
-
     fn bad_request(&mut self, from: Peer, req: &Request, why: &str) {
         if req.method != Method::Ack && req.headers.get("Via").is_some() {
             let resp = req.make_response(400, &reason_phrase(why));
@@ -493,6 +482,17 @@ impl UserAgent {
                 .map(|d| match &d.reinvite {
                     Some((cseq, branch)) if Some(*cseq) == ack_cseq => branch.clone(),
                     _ => d.invite_branch.clone(),
+                })
+                .or_else(|| {
+                    // The ACK of a re-INVITE on a call we placed: its transaction is the one
+                    // of that call still waiting in Accepted.
+                    let call = self.by_sip_call_id.get(req.call_id())?;
+                    self.invite_txs
+                        .iter()
+                        .find(|(_, (c, _, t))| {
+                            c == call && t.state() == InviteServerState::Accepted
+                        })
+                        .map(|(b, _)| b.clone())
                 })
         };
         let Some(key) = key else { return };
@@ -708,28 +708,6 @@ impl UserAgent {
         resp
     }
 
-    /// A response with the top Via completed by `received`/`rport` (RFC 3581).
-    fn response_to(&self, req: &Request, from: Peer, status: u16, reason: &str) -> Response {
-        let mut resp = req.make_response(status, reason);
-        let mut headers = Headers::new();
-        for (i, via) in req.headers.get_all("Via").into_iter().enumerate() {
-            headers.push(
-                "Via",
-                if i == 0 {
-                    complete_via(via, from.addr)
-                } else {
-                    via.to_string()
-                },
-            );
-        }
-        for (name, value) in resp.headers.iter().filter(|(n, _)| *n != "Via") {
-            headers.push(name, value);
-        }
-        headers.push("Server", self.config.user_agent.clone());
-        resp.headers = headers;
-        resp
-    }
-
     fn with_body(&self, mut resp: Response, sdp: String) -> Response {
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
@@ -897,100 +875,10 @@ fn transmit(queue: &mut VecDeque<Transmit>, to: Peer, bytes: Vec<u8>) {
     });
 }
 
-/// The top Via completed for the response (§18.2.1, RFC 3581 §4): `received` when the
-/// source address differs from the sent-by host or `rport` was asked for, `rport` filled in.
-fn complete_via(via: &str, from: SocketAddr) -> String {
-    let wants_rport = param(via, "rport").is_some_and(|v| v.is_empty());
-    let sent_by_host = via_sent_by(via).map(|(host, _)| host);
-    let host_matches = sent_by_host
-        .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok())
-        .is_some_and(|ip: std::net::IpAddr| ip == from.ip());
-    if !wants_rport && (host_matches || param(via, "received").is_some()) {
-        return via.to_string();
-    }
-    let mut parts: Vec<String> = via
-        .split(';')
-        .map(|p| match p.trim().eq_ignore_ascii_case("rport") {
-            true => format!("rport={}", from.port()),
-            false => p.to_string(),
-        })
-        .collect();
-    if param(via, "received").is_none() {
-        parts.push(format!("received={}", from.ip()));
-    }
-    parts.join(";")
-}
-
-/// The sent-by host and port of a Via (`SIP/2.0/UDP host:port;…`).
-fn via_sent_by(via: &str) -> Option<(&str, Option<u16>)> {
-    let sent_by = via.split(';').next()?.split_whitespace().nth(1)?;
-    if let Some(rest) = sent_by.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
-        return Some((host, port));
-    }
-    match sent_by.rsplit_once(':') {
-        Some((host, port)) => Some((host, port.parse().ok())),
-        None => Some((sent_by, None)),
-    }
-}
-
-/// Where responses to a request go (§18.2.2, RFC 3581): over a stream, back on its
-/// connection; over UDP, to the source port with `rport`, else to the source address and the
-/// port the top Via names.
-fn response_peer(req: &Request, from: Peer) -> Peer {
-    if from.transport.is_reliable() {
-        return from;
-    }
-    let Some(via) = req.headers.get_all("Via").first().copied() else {
-        return from;
-    };
-    if crate::message::has_param(via, "rport") {
-        return from;
-    }
-    let port = via_sent_by(via).and_then(|(_, p)| p).unwrap_or(5060);
-    Peer::udp(SocketAddr::new(from.addr.ip(), port))
-}
-
 fn with_tag(header: &str, tag: &str) -> String {
     if param(header, "tag").is_some() {
         header.to_string()
     } else {
         format!("{header};tag={tag}")
     }
-}
-
-/// Reason phrases must be one line of printable text.
-fn reason_phrase(why: &str) -> String {
-    let clean: String = why.chars().filter(|c| !c.is_control()).take(100).collect();
-    format!("Bad Request ({clean})")
-}
-
-/// Builds a 400 for a request whose parse failed, if enough headers can be found to address it.
-fn salvage_bad_request(data: &[u8], why: &str) -> Option<Response> {
-    let text = String::from_utf8_lossy(data);
-    let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
-    let first = lines.next()?;
-    if first.starts_with("SIP/") || first.starts_with("ACK ") || !first.ends_with("SIP/2.0") {
-        return None;
-    }
-    let mut headers = Headers::new();
-    for line in lines.take_while(|l| !l.is_empty()) {
-        if let Some((name, value)) = line.split_once(':') {
-            let canonical = message::canonical_name(name.trim());
-            if matches!(
-                canonical.as_str(),
-                "Via" | "From" | "To" | "Call-ID" | "CSeq"
-            ) {
-                headers.push(&canonical, value.trim());
-            }
-        }
-    }
-    headers.get("Via")?;
-    Some(Response {
-        status: 400,
-        reason: reason_phrase(why),
-        headers,
-        body: Vec::new(),
-    })
 }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use sip::digest::{self, DigestInput};
+use sip::digest::{self, Algorithm, DigestInput};
 use sip::policy::{AccessPolicy, Cidr};
 use sip::{Transport, UaConfig, UaEvent};
 use support::*;
@@ -17,6 +17,7 @@ fn untrusted(users: &[(&str, &str)]) -> UaConfig {
             .iter()
             .map(|(u, p)| (u.to_string(), p.to_string()))
             .collect(),
+        digest_algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
         ..config()
     }
 }

@@ -357,3 +357,63 @@ fn our_bye_follows_the_record_route_set() {
         vec!["<sip:alice@10.0.0.5:5062>"]
     );
 }
+
+#[test]
+fn a_re_invite_on_a_call_we_placed_is_answered_and_its_ack_stops_the_200() {
+    let mut h = Harness::new(config(), "127.0.0.1:5062", Transport::Udp);
+    let call = h.ua.place_call(
+        h.at(ms(0)),
+        sip::OutboundCall {
+            request_uri: "sip:bob@127.0.0.1:5062".into(),
+            from_user: "15550000001".into(),
+            from_display: None,
+            to_user: "bob".into(),
+            destination: "127.0.0.1:5062".parse().unwrap(),
+            transport: Transport::Udp,
+            sdp_offer: ANSWER.into(),
+            extra_headers: Vec::new(),
+            credentials: None,
+        },
+    );
+    let out = h.out();
+    let inv = request(&out[0].2).clone();
+    let ok = format!(
+        "SIP/2.0 200 OK\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=bob1\r\nCall-ID: {}\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@127.0.0.1:5062>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
+        inv.headers.get("Via").unwrap(),
+        inv.headers.get("From").unwrap(),
+        inv.headers.get("To").unwrap(),
+        inv.call_id(),
+        OFFER.len()
+    );
+    h.recv(ms(10), &ok);
+    h.out();
+    assert!(h
+        .events()
+        .iter()
+        .any(|e| matches!(e, UaEvent::OutboundAnswered { call: c, .. } if *c == call)));
+    let from_tag = param(inv.headers.get("From").unwrap(), "tag")
+        .unwrap()
+        .to_string();
+    let re = |method: &str, branch: &str, body: &str| {
+        format!(
+            "{method} sip:flexvox@198.51.100.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={branch};rport\r\nFrom: <sip:bob@127.0.0.1>;tag=bob1\r\nTo: <sip:15550000001@198.51.100.1>;tag={from_tag}\r\nCall-ID: {}\r\nCSeq: 5 {method}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            inv.call_id(),
+            body.len()
+        )
+    };
+    h.recv(
+        secs(1),
+        &re(
+            "INVITE",
+            "z9hG4bK-bob-re",
+            &hold_offer("sendonly", "10.0.0.5"),
+        ),
+    );
+    let ok = h.only(200);
+    assert_eq!(sdp::direction(&ok.body), Direction::RecvOnly);
+    h.recv(secs(1), &re("ACK", "z9hG4bK-bob-ack", ""));
+    assert!(
+        h.run_until(secs(10)).is_empty(),
+        "the ACK ends the 200's retransmissions"
+    );
+}

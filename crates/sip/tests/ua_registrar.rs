@@ -11,6 +11,7 @@ use support::*;
 fn with_alice() -> UaConfig {
     UaConfig {
         users: vec![("alice".into(), "secret".into())],
+        digest_algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
         ..config()
     }
 }

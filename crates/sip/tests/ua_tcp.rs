@@ -161,3 +161,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn udp_responses_go_where_rport_or_the_via_says() {
+    // With rport: back to the source port, rport= and received= filled in.
+    let mut h = Harness::new(config(), "203.0.113.7:40000", Transport::Udp);
+    let opts = |via: &str| {
+        format!(
+            "OPTIONS sip:198.51.100.1 SIP/2.0\r\nVia: {via}\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@y>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    h.recv(
+        ms(0),
+        &opts("SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-o1;rport"),
+    );
+    let out = h.out();
+    assert_eq!(out[0].0, "203.0.113.7:40000".parse().unwrap());
+    assert_eq!(
+        response(&out[0].2).headers.get("Via"),
+        Some("SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-o1;rport=40000;received=203.0.113.7")
+    );
+    // Without rport: to the source address and the Via's port, with received=.
+    h.recv(ms(10), &opts("SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-o2"));
+    let out = h.out();
+    assert_eq!(out[0].0, "203.0.113.7:5062".parse().unwrap());
+    assert_eq!(
+        response(&out[0].2).headers.get("Via"),
+        Some("SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-o2;received=203.0.113.7")
+    );
+    // No port in the Via: 5060; a sent-by equal to the source gets no received=.
+    let mut h = Harness::new(config(), "10.0.0.5:40000", Transport::Udp);
+    h.recv(ms(0), &opts("SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK-o3"));
+    let out = h.out();
+    assert_eq!(out[0].0, "10.0.0.5:5060".parse().unwrap());
+    assert_eq!(
+        response(&out[0].2).headers.get("Via"),
+        Some("SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK-o3")
+    );
+}

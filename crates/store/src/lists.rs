@@ -172,8 +172,9 @@ impl Store {
         count.push_sql(&format!("SELECT COUNT(*) FROM {} WHERE ", source.from));
         count.append(condition);
 
-        // One read transaction, so the page and the total describe the same rows.
-        let mut tx = self.begin_write().await?;
+        // One read transaction, so the page and the total describe the same rows. Deferred:
+        // it never writes, and readers must not queue behind each other for a write lock.
+        let mut tx = self.pool.begin().await?;
         let items = sqlx::query_as_with::<_, T, _>(
             &self.sql(&select.sql),
             arguments(&select.binds).map_err(StoreError::Database)?,

@@ -64,6 +64,20 @@ impl Store {
         })
     }
 
+    /// Keeps the query planner's statistics current as tables grow: SQLite's `PRAGMA
+    /// optimize` re-analyses only the tables that changed a lot, bounded by `analysis_limit`,
+    /// so calling it every minute is cheap. PostgreSQL's autovacuum does this itself.
+    pub async fn maintain(&self) -> Result<(), StoreError> {
+        if self.dialect == Dialect::Sqlite {
+            let mut conn = self.pool.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA optimize").execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     /// Which SQL this store speaks.
     pub fn dialect(&self) -> Dialect {
         self.dialect

@@ -183,3 +183,11 @@ store::backend_tests!(
     accounts_filter_and_hide_the_password,
     create_did_needs_an_account_and_a_new_number,
 );
+
+/// `maintain` runs on a live database (SQLite: PRAGMA optimize; PostgreSQL: nothing).
+async fn maintenance_runs(backend: store::testing::Backend) {
+    let store = store::testing::open(backend, "maintain").await.unwrap();
+    store.maintain().await.unwrap();
+}
+
+store::backend_tests!(maintenance_runs);

@@ -248,7 +248,10 @@ mod tests {
         let (_, done) = r.finish(by).unwrap();
         assert!(done.voice_heard);
         // Trailing silence is trimmed: about the second of speech (plus hangover) is kept.
-        assert!(done.duration_ms >= 1000 && done.duration_ms < 1400, "{done:?}");
+        assert!(
+            done.duration_ms >= 1000 && done.duration_ms < 1400,
+            "{done:?}"
+        );
     }
 
     #[test]

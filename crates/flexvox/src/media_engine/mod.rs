@@ -1,12 +1,22 @@
 //! The media thread: owns every call's RTP and RTCP sockets and `MediaSession`, and ticks them
 //! all on one 20 ms clock. No task or timer per packet or per call.
 
+mod capture;
+mod poller;
 mod run;
+#[cfg(test)]
+mod tests;
+
+// `FinishedBy` is for the call layer, which matches on why a recording ended.
+#[allow(unused_imports)]
+pub use capture::{DetectKind, Detection, FinishedBy, RecordingDone, RecordingRequest};
 
 use media::rtcp::{ntp_from_unix, RtcpConfig};
 use media::session::Encoding;
 use media::{MediaSession, Prompt, PromptId};
 use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufWriter;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -29,6 +39,15 @@ pub enum EngineEvent {
     DigitsSent,
     /// Digits could not be queued (not a DTMF string).
     DigitsRefused(String),
+    /// A recording ended (stopped, by itself, or with the call) and its file is complete.
+    RecordingStopped(RecordingDone),
+    /// Writing a recording failed part way; the file at `path` is not to be trusted.
+    RecordingFailed {
+        path: std::path::PathBuf,
+        error: String,
+    },
+    /// A detection started with `detect` found what it watched for (then it ends).
+    Detected(Detection),
 }
 
 enum Command {
@@ -48,6 +67,10 @@ enum Command {
     Remove(u64),
     /// A re-INVITE moved the far end's media, or put it on hold (nothing is sent then).
     Retarget(u64, SocketAddr, bool),
+    StartRecording(u64, Box<capture::Recording<BufWriter<File>>>),
+    StopRecording(u64),
+    Detect(u64, DetectKind),
+    StopDetect(u64),
 }
 
 /// Hands out RTP ports (even numbers, RTCP on the odd one above) from the configured range.
@@ -71,6 +94,8 @@ pub struct MediaEngine {
 pub enum MediaEngineError {
     #[error("no free RTP port in the configured range")]
     NoPort,
+    #[error("cannot start the recording: {0}")]
+    Recording(#[from] media::record::RecordError),
 }
 
 /// What was negotiated for a call's stream.
@@ -224,6 +249,37 @@ impl MediaEngine {
     /// Sends the stream to `remote` from now on; `held` stops sending without stopping time.
     pub fn retarget(&self, id: u64, remote: SocketAddr, held: bool) {
         let _ = self.commands.send(Command::Retarget(id, remote, held));
+    }
+
+    /// Records the leg's audio into `request.path` (created now, so a bad path fails here);
+    /// `EngineEvent::RecordingStopped` follows when it ends, by `stop_recording`, by its own
+    /// limits (`max_ms`, `silence_timeout_ms`) or with the call. A recording already running
+    /// on the leg is stopped first.
+    pub fn start_recording(
+        &self,
+        id: u64,
+        request: &RecordingRequest,
+    ) -> Result<(), MediaEngineError> {
+        let file = File::create(&request.path).map_err(media::record::RecordError::from)?;
+        let recording = capture::Recording::new(BufWriter::new(file), request)?;
+        let _ = self
+            .commands
+            .send(Command::StartRecording(id, Box::new(recording)));
+        Ok(())
+    }
+
+    pub fn stop_recording(&self, id: u64) {
+        let _ = self.commands.send(Command::StopRecording(id));
+    }
+
+    /// Watches what the leg hears; `EngineEvent::Detected` follows once, when found. Replaces
+    /// a detection already running.
+    pub fn detect(&self, id: u64, kind: DetectKind) {
+        let _ = self.commands.send(Command::Detect(id, kind));
+    }
+
+    pub fn stop_detect(&self, id: u64) {
+        let _ = self.commands.send(Command::StopDetect(id));
     }
 
     /// Returns a port that never joined the engine (the call failed before answer).

@@ -2,22 +2,36 @@
 //! of each jitter buffer and sends one packet per session; between ticks it sleeps, woken
 //! early only by commands.
 
+use super::capture::{Detector, FinishedBy, Recording};
+use super::poller::Poller;
 use super::{Command, EngineEvent, PortPool, RtpSocket};
 use media::session::Encoding;
-use media::{MediaEvent, MediaSession};
+use media::{g711, MediaEvent, MediaSession, FRAME_SAMPLES};
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 const FRAME: Duration = Duration::from_millis(20);
-/// RTCP comes every few seconds and nothing waits on it, so each RTCP socket is read every
-/// 10th tick (sessions staggered) instead of costing a syscall per session per tick.
-const RTCP_POLL_TICKS: u64 = 10;
+/// RTCP comes every few seconds and nothing waits on it, so a socket the poller could not
+/// watch has its RTCP read once a second (sessions staggered), not every tick.
+const RTCP_POLL_TICKS: u64 = 50;
+/// Rounds of "which sockets are readable, read one datagram from each" per tick. One round
+/// takes the usual packet per call; the rest catch bursts. A socket still readable after
+/// them (a flood) waits for the next tick rather than stall every other call.
+const READ_ROUNDS: usize = 4;
 
 struct Slot {
+    /// The poller's name for this slot's sockets (`token << 1`, RTCP `| 1`); ids are the
+    /// caller's and may use every bit.
+    token: u64,
+    /// Whether the poller watches the sockets; if not, they are read until empty each tick.
+    polled: bool,
     socket: UdpSocket,
     rtcp: UdpSocket,
     /// The far end's media address from the SDP.
@@ -35,6 +49,9 @@ struct Slot {
     bridged_to: Option<u64>,
     /// The far end put us on hold: the session keeps its clock, its packets are not sent.
     held: bool,
+    /// A recording wants what this leg sends: each sent frame is decoded into `sent_pcm`.
+    keep_sent: bool,
+    sent_pcm: [i16; FRAME_SAMPLES],
 }
 
 impl Slot {
@@ -67,8 +84,25 @@ impl Slot {
     }
 }
 
+/// A leg's recording and detection, apart from its slot so that a bridged recording can
+/// read the other leg's slot while it writes.
+#[derive(Default)]
+struct Capture {
+    recording: Option<Recording<BufWriter<File>>>,
+    detector: Option<Detector>,
+}
+
+const SILENCE: [i16; FRAME_SAMPLES] = [0; FRAME_SAMPLES];
+
 struct Engine {
     slots: HashMap<u64, Slot>,
+    /// Poller token to slot id.
+    tokens: HashMap<u64, u64>,
+    next_token: u64,
+    poller: Option<Poller>,
+    /// The poller's answer for the current round, kept to avoid allocating each tick.
+    ready: Vec<u64>,
+    captures: HashMap<u64, Capture>,
     buf: Box<[u8; 2048]>,
     /// Bridged payloads read this tick, handed to the other leg after the sweep; kept across
     /// ticks so a busy bridge does not allocate the list every 20 ms.
@@ -77,8 +111,16 @@ struct Engine {
 }
 
 pub(super) fn run(commands: mpsc::Receiver<Command>, ports: std::sync::Arc<Mutex<PortPool>>) {
+    let poller = Poller::new()
+        .inspect_err(|e| tracing::warn!(error = %e, "no epoll: every socket is read every tick"))
+        .ok();
     let mut engine = Engine {
         slots: HashMap::new(),
+        tokens: HashMap::new(),
+        next_token: 0,
+        poller,
+        ready: Vec::new(),
+        captures: HashMap::new(),
         buf: Box::new([0u8; 2048]),
         relayed: Vec::new(),
         ticks: 0,
@@ -108,18 +150,13 @@ impl Engine {
     fn tick(&mut self, now: Instant) {
         let ticks = self.ticks;
         self.ticks += 1;
+        self.receive_ready(now);
         let buf = &mut self.buf[..];
         for slot in self.slots.values_mut() {
-            while let Ok((n, from)) = slot.socket.recv_from(buf) {
-                let datagram = &buf[..n];
-                slot.session.receive_at(now, from, datagram);
-                if let Some(peer) = slot.bridged_to {
-                    if let Ok(p) = media::rtp::RtpPacket::parse(datagram) {
-                        if p.payload_type == slot.session.payload_type() {
-                            self.relayed
-                                .push((peer, p.payload.to_vec(), slot.session.encoding()));
-                        }
-                    }
+            if !slot.polled {
+                while read_rtp(slot, buf, now, &mut self.relayed) {}
+                if (ticks + u64::from(slot.port / 2)).is_multiple_of(RTCP_POLL_TICKS) {
+                    while read_rtcp(slot, buf, now) {}
                 }
             }
             if let Some(actual) = slot.session.poll_latched_remote() {
@@ -130,9 +167,7 @@ impl Engine {
                     "far end's media comes from another address than its SDP (NAT?): sending there"
                 );
             }
-            if (ticks + u64::from(slot.port / 2)) % RTCP_POLL_TICKS == 0 {
-                read_rtcp(slot, buf, now);
-            }
+            forward_rtcp_events(slot);
             forward_events(slot);
             // A session started just before this tick already sent its first frame.
             if slot.started && slot.last_sent.is_none_or(|t| now >= t + FRAME / 2) {
@@ -147,6 +182,85 @@ impl Engine {
                 p.session.relay(&payload, encoding);
             }
         }
+        if !self.captures.is_empty() {
+            self.capture(now, ticks);
+        }
+    }
+
+    /// Reads what the poller says is waiting, one datagram per socket per round.
+    fn receive_ready(&mut self, now: Instant) {
+        let Some(poller) = self.poller.as_mut() else {
+            return;
+        };
+        let buf = &mut self.buf[..];
+        for _ in 0..READ_ROUNDS {
+            self.ready.clear();
+            self.ready.extend(poller.ready());
+            if self.ready.is_empty() {
+                break;
+            }
+            for key in &self.ready {
+                let Some(slot) = self
+                    .tokens
+                    .get(&(key >> 1))
+                    .and_then(|id| self.slots.get_mut(id))
+                else {
+                    continue;
+                };
+                if key & 1 == 0 {
+                    read_rtp(slot, buf, now, &mut self.relayed);
+                } else {
+                    read_rtcp(slot, buf, now);
+                }
+            }
+        }
+    }
+
+    /// Runs after every leg has played its frame, so a bridged recording gets both legs'
+    /// frames of the same tick.
+    fn capture(&mut self, now: Instant, ticks: u64) {
+        let slots = &mut self.slots;
+        for (id, capture) in self.captures.iter_mut() {
+            let Some(slot) = slots.get(id).filter(|s| s.last_sent == Some(now)) else {
+                continue;
+            };
+            let heard = heard_or_silence(slot);
+            if let Some(found) = capture
+                .detector
+                .as_mut()
+                .and_then(|d| d.frame(ticks * 20, heard))
+            {
+                capture.detector = None;
+                let _ = slot.events.send(EngineEvent::Detected(found));
+            }
+            let Some(recording) = capture.recording.as_mut() else {
+                continue;
+            };
+            let called = match slot.bridged_to.and_then(|peer| slots.get(&peer)) {
+                Some(peer) => heard_or_silence(peer),
+                None if slot.keep_sent => &slot.sent_pcm[..],
+                None => &SILENCE[..],
+            };
+            let ended = match recording.push(heard, called) {
+                Ok(None) => continue,
+                Ok(Some(by)) => Ok(by),
+                Err(e) => Err(e),
+            };
+            if let (Some(recording), Some(slot)) = (capture.recording.take(), slots.get_mut(id)) {
+                slot.keep_sent = false;
+                match ended {
+                    Ok(by) => finish_recording(recording, by, &slot.events),
+                    Err(e) => {
+                        let _ = slot.events.send(EngineEvent::RecordingFailed {
+                            path: recording.path().clone(),
+                            error: e.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        self.captures
+            .retain(|_, c| c.recording.is_some() || c.detector.is_some());
     }
 
     fn apply(&mut self, cmd: Command, ports: &Mutex<PortPool>) {
@@ -160,9 +274,21 @@ impl Engine {
                 events,
             } => {
                 let RtpSocket { socket, port, rtcp } = rtp;
-                slots.insert(
+                let token = self.next_token;
+                self.next_token += 1;
+                let polled = self.poller.as_mut().is_some_and(|p| {
+                    let both = p.add(socket.as_raw_fd(), token << 1).and_then(|()| {
+                        p.add(rtcp.as_raw_fd(), token << 1 | 1)
+                            .inspect_err(|_| p.remove(socket.as_raw_fd()))
+                    });
+                    both.is_ok()
+                });
+                self.tokens.insert(token, id);
+                if let Some(old) = slots.insert(
                     id,
                     Slot {
+                        token,
+                        polled,
                         socket,
                         rtcp,
                         remote,
@@ -176,8 +302,12 @@ impl Engine {
                         port,
                         bridged_to: None,
                         held: false,
+                        keep_sent: false,
+                        sent_pcm: [0; FRAME_SAMPLES],
                     },
-                );
+                ) {
+                    unregister(&mut self.poller, &mut self.tokens, &old);
+                }
             }
             Command::Start(id) => {
                 if let Some(s) = slots.get_mut(&id).filter(|s| !s.started) {
@@ -218,8 +348,46 @@ impl Engine {
                     s.session.stop();
                 }
             }
+            Command::StartRecording(id, recording) => {
+                let Some(slot) = slots.get_mut(&id) else {
+                    // The leg is gone: the file stays as started, empty; say so.
+                    return;
+                };
+                let capture = self.captures.entry(id).or_default();
+                if let Some(old) = capture.recording.take() {
+                    finish_recording(old, FinishedBy::Stopped, &slot.events);
+                }
+                slot.keep_sent = recording.wants_sent();
+                capture.recording = Some(*recording);
+            }
+            Command::StopRecording(id) => {
+                let recording = self.captures.get_mut(&id).and_then(|c| c.recording.take());
+                if let (Some(recording), Some(slot)) = (recording, slots.get_mut(&id)) {
+                    slot.keep_sent = false;
+                    finish_recording(recording, FinishedBy::Stopped, &slot.events);
+                }
+            }
+            Command::Detect(id, kind) => {
+                if slots.contains_key(&id) {
+                    self.captures.entry(id).or_default().detector = Some(Detector::new(kind));
+                }
+            }
+            Command::StopDetect(id) => {
+                if let Some(c) = self.captures.get_mut(&id) {
+                    c.detector = None;
+                }
+            }
             Command::Remove(id) => {
                 if let Some(mut s) = slots.remove(&id) {
+                    unregister(&mut self.poller, &mut self.tokens, &s);
+                    if let Some(capture) = self.captures.remove(&id) {
+                        if let Some(recording) = capture.recording {
+                            finish_recording(recording, FinishedBy::Hangup, &s.events);
+                        }
+                        if let Some(found) = capture.detector.and_then(Detector::hangup) {
+                            let _ = s.events.send(EngineEvent::Detected(found));
+                        }
+                    }
                     let to = s.rtcp_target();
                     let can_send = s.can_send_rtcp();
                     if let Some(bye) = s.session.rtcp_bye(Instant::now(), None) {
@@ -238,18 +406,54 @@ impl Engine {
     }
 }
 
-fn read_rtcp(slot: &mut Slot, buf: &mut [u8], now: Instant) {
-    while let Ok((n, from)) = slot.rtcp.recv_from(buf) {
-        match slot.session.receive_rtcp(now, &buf[..n]) {
-            Ok(()) => {
-                // Only a report that parsed moves where ours go: anyone can spray the port.
-                if slot.rtcp_source.is_none() && from.ip() == slot.media_target().ip() {
-                    slot.rtcp_source = Some(from);
-                }
+/// Takes one datagram from the RTP socket; false when none was waiting.
+fn read_rtp(
+    slot: &mut Slot,
+    buf: &mut [u8],
+    now: Instant,
+    relayed: &mut Vec<(u64, Vec<u8>, Encoding)>,
+) -> bool {
+    let Ok((n, from)) = slot.socket.recv_from(buf) else {
+        return false;
+    };
+    let datagram = &buf[..n];
+    slot.session.receive_at(now, from, datagram);
+    if let Some(peer) = slot.bridged_to {
+        if let Ok(p) = media::rtp::RtpPacket::parse(datagram) {
+            if p.payload_type == slot.session.payload_type() {
+                relayed.push((peer, p.payload.to_vec(), slot.session.encoding()));
             }
-            Err(e) => tracing::debug!(port = slot.port, %from, error = %e, "bad RTCP dropped"),
         }
     }
+    true
+}
+
+/// Takes one datagram from the RTCP socket; false when none was waiting.
+fn read_rtcp(slot: &mut Slot, buf: &mut [u8], now: Instant) -> bool {
+    let Ok((n, from)) = slot.rtcp.recv_from(buf) else {
+        return false;
+    };
+    match slot.session.receive_rtcp(now, &buf[..n]) {
+        Ok(()) => {
+            // Only a report that parsed moves where ours go: anyone can spray the port.
+            if slot.rtcp_source.is_none() && from.ip() == slot.media_target().ip() {
+                slot.rtcp_source = Some(from);
+            }
+        }
+        Err(e) => tracing::debug!(port = slot.port, %from, error = %e, "bad RTCP dropped"),
+    }
+    true
+}
+
+fn unregister(poller: &mut Option<Poller>, tokens: &mut HashMap<u64, u64>, slot: &Slot) {
+    tokens.remove(&slot.token);
+    if let (Some(p), true) = (poller.as_mut(), slot.polled) {
+        p.remove(slot.socket.as_raw_fd());
+        p.remove(slot.rtcp.as_raw_fd());
+    }
+}
+
+fn forward_rtcp_events(slot: &mut Slot) {
     while let Some(event) = slot.session.poll_rtcp_event() {
         if let media::rtcp::RtcpEvent::Bye { ssrc, reason } = event {
             tracing::debug!(port = slot.port, ssrc, ?reason, "far end sent RTCP BYE");
@@ -260,11 +464,15 @@ fn read_rtcp(slot: &mut Slot, buf: &mut [u8], now: Instant) {
 fn send_frame(slot: &mut Slot, now: Instant) {
     let to = slot.media_target();
     let can_send = !slot.held;
+    let format = (slot.session.payload_type(), slot.session.encoding());
     let packet = slot.session.tick_at(now);
     // A refused send (ICMP port unreachable from a far end not listening yet) is not fatal:
     // RTP is best effort and the next tick sends the next frame.
     if can_send {
         let _ = slot.socket.send_to(packet, to);
+    }
+    if slot.keep_sent {
+        decode_sent(packet, format, &mut slot.sent_pcm);
     }
     slot.last_sent = Some(now);
     if !slot.first_sent {
@@ -292,4 +500,46 @@ fn forward_events(slot: &mut Slot) {
         };
         let _ = slot.events.send(forwarded);
     }
+}
+
+/// What the leg heard this tick; silence before any timed audio came.
+fn heard_or_silence(slot: &Slot) -> &[i16] {
+    slot.session
+        .heard()
+        .map_or(&SILENCE[..], |(frame, _)| &frame[..])
+}
+
+/// The audio of a packet this leg sent; an RFC 4733 event packet records as silence.
+fn decode_sent(packet: &[u8], (pt, encoding): (u8, Encoding), out: &mut [i16; FRAME_SAMPLES]) {
+    out.fill(0);
+    let Ok(p) = media::rtp::RtpPacket::parse(packet) else {
+        return;
+    };
+    if p.payload_type != pt {
+        return;
+    }
+    for (o, b) in out.iter_mut().zip(p.payload) {
+        *o = match encoding {
+            Encoding::Ulaw => g711::ulaw_to_linear(*b),
+            Encoding::Alaw => g711::alaw_to_linear(*b),
+        };
+    }
+}
+
+/// Ends the file and reports it. Runs on the media thread: the final header rewrite is a
+/// few small writes to the page cache, not a sync.
+fn finish_recording(
+    recording: Recording<BufWriter<File>>,
+    by: FinishedBy,
+    events: &UnboundedSender<EngineEvent>,
+) {
+    let path = recording.path().clone();
+    let event = match recording.finish(by) {
+        Ok((_, done)) => EngineEvent::RecordingStopped(done),
+        Err(e) => EngineEvent::RecordingFailed {
+            path,
+            error: e.to_string(),
+        },
+    };
+    let _ = events.send(event);
 }

@@ -92,9 +92,9 @@ impl UserAgent {
         }
     }
 
-    /// A 401/407 offering MD5 and SHA-256. MD5 comes first although RFC 8760 §2.4 asks for
-    /// preference order: clients that know SHA-256 pick the strongest anyway, while older
-    /// ones (SIPp 3.6, many desk phones) only read the first challenge and fail on SHA-256.
+    /// A 401/407 with one challenge per configured algorithm. Put MD5 first when offering
+    /// both, although RFC 8760 §2.4 asks for preference order: clients that know SHA-256 pick
+    /// the strongest anyway, while older ones (SIPp 3.6) only read the first challenge.
     fn challenge(
         &self,
         now: Instant,
@@ -110,7 +110,7 @@ impl UserAgent {
         };
         let mut resp = self.response_to(req, from, status, reason);
         let nonce = self.fresh_nonce(now);
-        for alg in [Algorithm::Md5, Algorithm::Sha256] {
+        for &alg in &self.config.digest_algorithms {
             resp.headers.push(
                 header,
                 digest::challenge_value(&self.config.realm, &nonce, alg, stale),

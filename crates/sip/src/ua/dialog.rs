@@ -24,6 +24,8 @@ impl Default for SessionTimerConfig {
     }
 }
 
+const MAX_SESSION_INTERVAL: u32 = 86_400;
+
 /// A dialog's session timer as negotiated by the INVITE and its 200 OK.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct SessionTimer {
@@ -46,10 +48,12 @@ impl SessionTimer {
             return Ok(None);
         };
         let min_se = config.min_se.max(90);
-        let interval: u32 = match value.split(';').next().map(str::trim).map(str::parse) {
-            Some(Ok(n)) => n,
-            _ => return Ok(None),
+        let interval: u32 = match value.split(';').next().unwrap_or("").trim().parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => return Ok(None),
         };
+        // A day is plenty; a larger value would only postpone the check indefinitely.
+        let interval = interval.min(MAX_SESSION_INTERVAL);
         if interval < min_se {
             return Err(min_se);
         }
@@ -102,7 +106,7 @@ impl SessionTimer {
             .and_then(|v| v.split(';').next()?.trim().parse::<u32>().ok())
             .filter(|n| *n >= config.min_se.max(90));
         if let Some(n) = new {
-            self.interval = n;
+            self.interval = n.min(MAX_SESSION_INTERVAL);
         }
         self.schedule(now);
     }

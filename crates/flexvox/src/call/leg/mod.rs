@@ -166,6 +166,10 @@ impl Leg {
                 self.sending_digits = false;
                 Some(Input::MediaFailed(why))
             }
+            // Recording and detection events: not asked for by this layer yet.
+            EngineEvent::RecordingStopped(_)
+            | EngineEvent::RecordingFailed { .. }
+            | EngineEvent::Detected(_) => None,
             EngineEvent::FirstPacketSent(at) => {
                 self.first_rtp_at = Some(at);
                 None
