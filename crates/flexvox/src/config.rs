@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Networks that stay reachable with --url-deny-private, comma separated CIDRs.
     #[arg(long, env = "FLEXVOX_URL_ALLOW", value_delimiter = ',')]
     pub url_allow: Vec<ipnet::IpNet>,
+    /// A TTS service for Say: a URL template with {text} and {voice} (GET), or a URL that
+    /// takes a JSON POST {text, voice}; it returns audio. [default: the built-in voices]
+    #[arg(long, env = "FLEXVOX_TTS_URL")]
+    pub tts_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,6 +77,7 @@ struct FileConfig {
     trunk_auth: Option<String>,
     url_deny_private: Option<bool>,
     url_allow: Option<Vec<ipnet::IpNet>>,
+    tts_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +96,7 @@ pub struct Config {
     /// (username, password) answering the trunk's digest challenges.
     pub trunk_credentials: Option<(String, String)>,
     pub url_policy: crate::url_policy::UrlPolicy,
+    pub tts_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +183,7 @@ impl Config {
                 a.split_once(':')
                     .map(|(u, p)| (u.to_string(), p.to_string()))
             }),
+            tts_url: args.tts_url.or(file.tts_url),
             url_policy: crate::url_policy::UrlPolicy {
                 deny_private: args.url_deny_private || file.url_deny_private.unwrap_or(false),
                 allow: if args.url_allow.is_empty() {

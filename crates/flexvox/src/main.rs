@@ -15,6 +15,7 @@ mod simulate;
 mod sip_config;
 mod sip_driver;
 mod sip_tcp;
+mod tts_http;
 mod url_policy;
 
 use clap::{Parser, Subcommand};

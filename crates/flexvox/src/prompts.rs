@@ -2,6 +2,7 @@
 //! over HTTP through the HTTP cache, decoded to the call rate and kept in memory by URL.
 
 use crate::audio_cache;
+use crate::tts_http::HttpTts;
 use crate::url_policy::AppHttp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ pub struct Prompts {
     http: AppHttp,
     audio: Mutex<HashMap<String, CachedAudio>>,
     audio_dir: PathBuf,
+    /// The operator's TTS service, when set (`--tts-url`); the built-in engine otherwise.
+    http_tts: Option<HttpTts>,
 }
 
 /// `man`/`woman` as the reference says; other voices (e.g. `Polly.Joanna`) fall back to the
@@ -37,16 +40,42 @@ pub fn voice_for(name: &str) -> (Voice, Option<String>) {
 }
 
 impl Prompts {
-    pub fn new(cache_dir: &Path, http: AppHttp) -> Result<Prompts, tts::TtsError> {
+    pub fn new(
+        cache_dir: &Path,
+        http: AppHttp,
+        tts_url: Option<String>,
+    ) -> Result<Prompts, tts::TtsError> {
         Ok(Prompts {
             tts: Arc::new(CachedTts::new(Flite::new(), cache_dir.join("tts"))?),
+            http_tts: tts_url
+                .map(|url| HttpTts::new(url, http.clone(), cache_dir.join("tts-http"))),
             http,
             audio: Mutex::new(HashMap::new()),
             audio_dir: cache_dir.join("audio"),
         })
     }
 
-    pub async fn say(&self, voice: Voice, text: &str) -> Result<Arc<[i16]>, String> {
+    pub fn has_tts_service(&self) -> bool {
+        self.http_tts.is_some()
+    }
+
+    /// Speech for `text`: from the TTS service with the app's voice name when one is
+    /// configured (falling back to the built-in engine if it fails), else built in.
+    pub async fn say(&self, voice_name: &str, text: &str) -> Result<Arc<[i16]>, String> {
+        if let Some(service) = &self.http_tts {
+            match service.synthesize(voice_name, text).await {
+                Ok((audio, content_type)) => {
+                    match decode_audio(audio, content_type, "TTS service audio".into()).await {
+                        Ok(samples) => return Ok(samples),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "TTS service audio: using the built-in voice")
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "using the built-in voice"),
+            }
+        }
+        let (voice, _) = voice_for(voice_name);
         let tts = self.tts.clone();
         let text = text.to_string();
         let samples = tokio::task::spawn_blocking(move || tts.synthesize(voice, &text))

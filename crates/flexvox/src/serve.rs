@@ -68,7 +68,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let advertised_ip = config.advertised_sip_ip();
 
     let http = crate::url_policy::AppHttp::new(config.url_policy.clone())?;
-    let prompts = Prompts::new(&config.data_dir.join("cache"), http.clone())?;
+    let prompts = Prompts::new(
+        &config.data_dir.join("cache"),
+        http.clone(),
+        config.tts_url.clone(),
+    )?;
     let media = MediaEngine::start(config.sip_listen.ip(), config.rtp_ports);
     let (sip_tx, sip_rx) = tokio::sync::mpsc::unbounded_channel();
     let sms_webhook = config.sms_webhook.clone();

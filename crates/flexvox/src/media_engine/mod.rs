@@ -2,7 +2,6 @@
 //! all on one 20 ms clock. No task or timer per packet or per call.
 
 mod capture;
-mod poller;
 mod run;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,6 @@
 //! early only by commands.
 
 use super::capture::{Detector, FinishedBy, Recording};
-use super::poller::Poller;
 use super::{Command, EngineEvent, PortPool, RtpSocket};
 use media::session::Encoding;
 use media::{g711, MediaEvent, MediaSession, FRAME_SAMPLES};
@@ -11,27 +10,17 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 const FRAME: Duration = Duration::from_millis(20);
-/// RTCP comes every few seconds and nothing waits on it, so a socket the poller could not
-/// watch has its RTCP read once a second (sessions staggered), not every tick.
+/// RTCP comes every few seconds and nothing waits on it, so each RTCP socket is read once a
+/// second (sessions staggered) instead of costing a syscall per session per tick.
 const RTCP_POLL_TICKS: u64 = 50;
-/// Rounds of "which sockets are readable, read one datagram from each" per tick. One round
-/// takes the usual packet per call; the rest catch bursts. A socket still readable after
-/// them (a flood) waits for the next tick rather than stall every other call.
-const READ_ROUNDS: usize = 4;
 
 struct Slot {
-    /// The poller's name for this slot's sockets (`token << 1`, RTCP `| 1`); ids are the
-    /// caller's and may use every bit.
-    token: u64,
-    /// Whether the poller watches the sockets; if not, they are read until empty each tick.
-    polled: bool,
     socket: UdpSocket,
     rtcp: UdpSocket,
     /// The far end's media address from the SDP.
@@ -96,12 +85,6 @@ const SILENCE: [i16; FRAME_SAMPLES] = [0; FRAME_SAMPLES];
 
 struct Engine {
     slots: HashMap<u64, Slot>,
-    /// Poller token to slot id.
-    tokens: HashMap<u64, u64>,
-    next_token: u64,
-    poller: Option<Poller>,
-    /// The poller's answer for the current round, kept to avoid allocating each tick.
-    ready: Vec<u64>,
     captures: HashMap<u64, Capture>,
     buf: Box<[u8; 2048]>,
     /// Bridged payloads read this tick, handed to the other leg after the sweep; kept across
@@ -111,15 +94,8 @@ struct Engine {
 }
 
 pub(super) fn run(commands: mpsc::Receiver<Command>, ports: std::sync::Arc<Mutex<PortPool>>) {
-    let poller = Poller::new()
-        .inspect_err(|e| tracing::warn!(error = %e, "no epoll: every socket is read every tick"))
-        .ok();
     let mut engine = Engine {
         slots: HashMap::new(),
-        tokens: HashMap::new(),
-        next_token: 0,
-        poller,
-        ready: Vec::new(),
         captures: HashMap::new(),
         buf: Box::new([0u8; 2048]),
         relayed: Vec::new(),
@@ -150,14 +126,11 @@ impl Engine {
     fn tick(&mut self, now: Instant) {
         let ticks = self.ticks;
         self.ticks += 1;
-        self.receive_ready(now);
         let buf = &mut self.buf[..];
         for slot in self.slots.values_mut() {
-            if !slot.polled {
-                while read_rtp(slot, buf, now, &mut self.relayed) {}
-                if (ticks + u64::from(slot.port / 2)).is_multiple_of(RTCP_POLL_TICKS) {
-                    while read_rtcp(slot, buf, now) {}
-                }
+            while read_rtp(slot, buf, now, &mut self.relayed) {}
+            if (ticks + u64::from(slot.port / 2)).is_multiple_of(RTCP_POLL_TICKS) {
+                while read_rtcp(slot, buf, now) {}
             }
             if let Some(actual) = slot.session.poll_latched_remote() {
                 tracing::info!(
@@ -184,35 +157,6 @@ impl Engine {
         }
         if !self.captures.is_empty() {
             self.capture(now, ticks);
-        }
-    }
-
-    /// Reads what the poller says is waiting, one datagram per socket per round.
-    fn receive_ready(&mut self, now: Instant) {
-        let Some(poller) = self.poller.as_mut() else {
-            return;
-        };
-        let buf = &mut self.buf[..];
-        for _ in 0..READ_ROUNDS {
-            self.ready.clear();
-            self.ready.extend(poller.ready());
-            if self.ready.is_empty() {
-                break;
-            }
-            for key in &self.ready {
-                let Some(slot) = self
-                    .tokens
-                    .get(&(key >> 1))
-                    .and_then(|id| self.slots.get_mut(id))
-                else {
-                    continue;
-                };
-                if key & 1 == 0 {
-                    read_rtp(slot, buf, now, &mut self.relayed);
-                } else {
-                    read_rtcp(slot, buf, now);
-                }
-            }
         }
     }
 
@@ -274,21 +218,9 @@ impl Engine {
                 events,
             } => {
                 let RtpSocket { socket, port, rtcp } = rtp;
-                let token = self.next_token;
-                self.next_token += 1;
-                let polled = self.poller.as_mut().is_some_and(|p| {
-                    let both = p.add(socket.as_raw_fd(), token << 1).and_then(|()| {
-                        p.add(rtcp.as_raw_fd(), token << 1 | 1)
-                            .inspect_err(|_| p.remove(socket.as_raw_fd()))
-                    });
-                    both.is_ok()
-                });
-                self.tokens.insert(token, id);
-                if let Some(old) = slots.insert(
+                slots.insert(
                     id,
                     Slot {
-                        token,
-                        polled,
                         socket,
                         rtcp,
                         remote,
@@ -305,9 +237,7 @@ impl Engine {
                         keep_sent: false,
                         sent_pcm: [0; FRAME_SAMPLES],
                     },
-                ) {
-                    unregister(&mut self.poller, &mut self.tokens, &old);
-                }
+                );
             }
             Command::Start(id) => {
                 if let Some(s) = slots.get_mut(&id).filter(|s| !s.started) {
@@ -350,7 +280,9 @@ impl Engine {
             }
             Command::StartRecording(id, recording) => {
                 let Some(slot) = slots.get_mut(&id) else {
-                    // The leg is gone: the file stays as started, empty; say so.
+                    // The leg went before the command came: nobody is left to report to, so
+                    // the header-only file is not left behind either.
+                    let _ = std::fs::remove_file(recording.path());
                     return;
                 };
                 let capture = self.captures.entry(id).or_default();
@@ -379,7 +311,6 @@ impl Engine {
             }
             Command::Remove(id) => {
                 if let Some(mut s) = slots.remove(&id) {
-                    unregister(&mut self.poller, &mut self.tokens, &s);
                     if let Some(capture) = self.captures.remove(&id) {
                         if let Some(recording) = capture.recording {
                             finish_recording(recording, FinishedBy::Hangup, &s.events);
@@ -443,14 +374,6 @@ fn read_rtcp(slot: &mut Slot, buf: &mut [u8], now: Instant) -> bool {
         Err(e) => tracing::debug!(port = slot.port, %from, error = %e, "bad RTCP dropped"),
     }
     true
-}
-
-fn unregister(poller: &mut Option<Poller>, tokens: &mut HashMap<u64, u64>, slot: &Slot) {
-    tokens.remove(&slot.token);
-    if let (Some(p), true) = (poller.as_mut(), slot.polled) {
-        p.remove(slot.socket.as_raw_fd());
-        p.remove(slot.rtcp.as_raw_fd());
-    }
 }
 
 fn forward_rtcp_events(slot: &mut Slot) {

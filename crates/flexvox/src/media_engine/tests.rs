@@ -64,7 +64,7 @@ fn next_event(
 }
 
 #[test]
-fn follows_a_far_end_behind_nat_and_says_bye_on_rtcp() {
+fn follows_a_far_end_behind_nat() {
     let engine = engine(36100);
     let (sdp_rtp, sdp_rtcp) = peer_pair();
     let nat = UdpSocket::bind((LOCALHOST, 0)).unwrap();
@@ -90,7 +90,7 @@ fn follows_a_far_end_behind_nat_and_says_bye_on_rtcp() {
 }
 
 #[test]
-fn sends_an_rtcp_bye_to_rtp_plus_one_when_removed() {
+fn reports_on_rtcp_to_rtp_plus_one_and_says_bye_when_removed() {
     let engine = engine(36200);
     let (peer_rtp, peer_rtcp) = peer_pair();
     let socket = engine.allocate().unwrap();
@@ -100,6 +100,18 @@ fn sends_an_rtcp_bye_to_rtp_plus_one_when_removed() {
     engine.start_sending(1);
     let mut buf = [0u8; 2048];
     assert!(peer_rtp.recv_from(&mut buf).is_ok());
+    // The first report is due 1-3 s after the first packet (RFC 3550 §6.2's randomised
+    // half interval); while we send, it is a sender report.
+    peer_rtcp
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (n, from) = peer_rtcp.recv_from(&mut buf).unwrap();
+    assert_eq!(from, engine_rtcp);
+    let packets = media::rtcp::parse_compound(&buf[..n]).unwrap();
+    assert!(matches!(
+        packets.first(),
+        Some(media::rtcp::RtcpPacket::SenderReport(_))
+    ));
     engine.remove(1);
     let (n, from) = peer_rtcp.recv_from(&mut buf).unwrap();
     assert_eq!(from, engine_rtcp);

@@ -138,6 +138,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<(), SimulateError> {
     let prompts = Prompts::new(
         &std::env::temp_dir().join("flexvox-simulate-cache"),
         http.clone(),
+        None,
     )?;
     let t0 = Instant::now();
     let mut sim = Sim {
@@ -412,11 +413,10 @@ impl Sim {
                 loops,
                 loop_pause_secs,
             } => {
-                let (v, warning) = voice_for(&voice);
-                if let Some(w) = warning {
+                if let (_, Some(w)) = voice_for(&voice) {
                     self.note("warning", &w);
                 }
-                match self.prompts.say(v, &text).await {
+                match self.prompts.say(&voice, &text).await {
                     Ok(samples) => {
                         let once = samples.len() as f64 / 8000.0;
                         let total = repeat(once, loops, loop_pause_secs);

@@ -310,12 +310,13 @@ impl Leg {
                 loops,
                 loop_pause_secs,
             } => {
-                let (voice, note) = voice_for(&voice);
-                if let Some(note) = note {
-                    tracing::info!(call_sid = %self.call_sid, "{note}");
+                if let (_, Some(note)) = voice_for(&voice) {
+                    if !ctx.prompts.has_tts_service() {
+                        tracing::info!(call_sid = %self.call_sid, "{note}");
+                    }
                 }
                 Some(self.prompt(
-                    async move { ctx.prompts.say(voice, &text).await },
+                    async move { ctx.prompts.say(&voice, &text).await },
                     loops,
                     loop_pause_secs,
                 ))

@@ -1,0 +1,78 @@
+//! `--tts-url`: Say goes to the operator's TTS service with the app's voice name and text,
+//! and the caller hears the audio it returns (here a 1 s tone standing for speech).
+
+mod common;
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::Router;
+use common::{run_sipp_uac, Server};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+type Asked = Arc<Mutex<Vec<HashMap<String, String>>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn say_uses_the_configured_tts_service() {
+    let asked: Asked = Arc::default();
+    let app = Router::new()
+        .route(
+            "/hello",
+            post(|| async {
+                r#"<Response><Say voice="Polly.Joanna">Hello there</Say><Hangup/></Response>"#
+            }),
+        )
+        .route(
+            "/tts",
+            get(
+                |State(asked): State<Asked>, Query(q): Query<HashMap<String, String>>| async move {
+                    asked.lock().unwrap().push(q);
+                    ([("content-type", "audio/wav")], common::tone_wav())
+                },
+            ),
+        )
+        .with_state(asked.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let template = format!("http://{addr}/tts?voice={{voice}}&text={{text}}");
+    let server = Server::start_with("ttshttp", &["--tts-url", &template]);
+    let (login, password) = server.login();
+    let did_sid = server.credentials["demo_did"]["did_sid"].as_str().unwrap();
+    let resp = reqwest::Client::new()
+        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
+        .basic_auth(&login, Some(&password))
+        .json(&serde_json::json!({ "url": format!("http://{addr}/hello") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let (rtp_port, recorder) = common::start_rtp_caller();
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_hello.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
+    let loud = common::frame_levels_ulaw(&packets)
+        .iter()
+        .filter(|l| **l > 3000.0)
+        .count();
+    assert!(
+        (45..=58).contains(&loud),
+        "{loud} loud frames\n{}",
+        server.log_text()
+    );
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0]["voice"], "Polly.Joanna");
+    assert_eq!(asked[0]["text"], "Hello there");
+}
