@@ -296,7 +296,8 @@ fn peer_loop(
                 };
                 packet.extend_from_slice(payload);
             }
-            totals.presses += u64::from(press == 0);
+            // A peer that starts mid-press still presses: count it once too.
+            totals.presses += u64::from(press == 0 || (frame == 0 && press < 5));
             if p.socket.send_to(&packet, p.engine).is_ok() {
                 totals.sent += 1;
             }

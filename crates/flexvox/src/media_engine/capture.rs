@@ -3,7 +3,7 @@
 //! Amd). The engine hands each active capture one 20 ms frame per leg per tick; everything
 //! here is free of sockets and clocks so it is tested on its own.
 
-use media::detect::{Amd, AmdOutcome, AmdParams, PauseEnd, PauseWatch};
+use media::detect::{Amd, AmdOutcome, AmdParams, EnergyDetector, PauseEnd, PauseWatch};
 use media::record::{Channels, RecordError, RecordFormat, Recorder, RecorderConfig};
 use std::io::{Seek, Write};
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ pub struct RecordingRequest {
     pub trim_silence: bool,
     /// Record's `maxLength`: the recording ends by itself after this much audio.
     pub max_ms: Option<u64>,
-    /// Record's `timeout`: the recording ends after this much silence.
+    /// Record's `timeout`: the recording ends after the caller has been quiet this long.
     pub silence_timeout_ms: Option<u32>,
 }
 
@@ -54,6 +54,9 @@ pub(super) struct Recording<W: Write + Seek> {
     channels: Channels,
     max_ms: Option<u64>,
     silence_timeout_ms: Option<u32>,
+    /// Record's timeout is the caller going quiet: judged on the caller's audio alone, so
+    /// that what we send (a background prompt, the other party) does not hold it off.
+    caller_activity: EnergyDetector,
 }
 
 impl<W: Write + Seek> Recording<W> {
@@ -72,6 +75,7 @@ impl<W: Write + Seek> Recording<W> {
             channels: request.channels,
             max_ms: request.max_ms,
             silence_timeout_ms: request.silence_timeout_ms,
+            caller_activity: EnergyDetector::default(),
         })
     }
 
@@ -86,6 +90,9 @@ impl<W: Write + Seek> Recording<W> {
         caller: &[i16],
         called: &[i16],
     ) -> Result<Option<FinishedBy>, RecordError> {
+        if self.silence_timeout_ms.is_some() {
+            self.caller_activity.process(caller);
+        }
         let (caller, called) = match self.channels {
             // An unused side is not copied into the file or the mix.
             Channels::Caller => (caller, &[][..]),
@@ -101,7 +108,7 @@ impl<W: Write + Seek> Recording<W> {
         }
         if self
             .silence_timeout_ms
-            .is_some_and(|t| t > 0 && self.recorder.quiet_run_ms() >= t)
+            .is_some_and(|t| t > 0 && self.caller_activity.quiet_run_ms() >= t)
         {
             return Ok(Some(FinishedBy::Silence));
         }
@@ -252,6 +259,21 @@ mod tests {
             done.duration_ms >= 1000 && done.duration_ms < 1400,
             "{done:?}"
         );
+    }
+
+    #[test]
+    fn silence_timeout_is_the_callers_even_while_we_send_audio() {
+        let mut r = Recording::new(
+            Cursor::new(Vec::new()),
+            &RecordingRequest {
+                silence_timeout_ms: Some(1000),
+                ..request(Channels::Mixed)
+            },
+        )
+        .unwrap();
+        let (v, quiet) = (voice(), vec![0i16; 160]);
+        let ended = (1..=200).find_map(|i| r.push(&quiet, &v).unwrap().map(|e| (i, e)));
+        assert_eq!(ended, Some((50, FinishedBy::Silence)));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod capture;
 mod run;
+mod slots;
 #[cfg(test)]
 mod tests;
 

@@ -3,6 +3,7 @@
 //! early only by commands.
 
 use super::capture::{Detector, FinishedBy, Recording};
+use super::slots::Slots;
 use super::{Command, EngineEvent, PortPool, RtpSocket};
 use media::session::Encoding;
 use media::{g711, MediaEvent, MediaSession, FRAME_SAMPLES};
@@ -38,9 +39,9 @@ struct Slot {
     bridged_to: Option<u64>,
     /// The far end put us on hold: the session keeps its clock, its packets are not sent.
     held: bool,
-    /// A recording wants what this leg sends: each sent frame is decoded into `sent_pcm`.
-    keep_sent: bool,
-    sent_pcm: [i16; FRAME_SAMPLES],
+    /// While a recording wants what this leg sends, each sent frame decoded; boxed so the
+    /// slots the tick walks stay small.
+    sent_pcm: Option<Box<[i16; FRAME_SAMPLES]>>,
 }
 
 impl Slot {
@@ -84,7 +85,7 @@ struct Capture {
 const SILENCE: [i16; FRAME_SAMPLES] = [0; FRAME_SAMPLES];
 
 struct Engine {
-    slots: HashMap<u64, Slot>,
+    slots: Slots<Slot>,
     captures: HashMap<u64, Capture>,
     buf: Box<[u8; 2048]>,
     /// Bridged payloads read this tick, handed to the other leg after the sweep; kept across
@@ -95,7 +96,7 @@ struct Engine {
 
 pub(super) fn run(commands: mpsc::Receiver<Command>, ports: std::sync::Arc<Mutex<PortPool>>) {
     let mut engine = Engine {
-        slots: HashMap::new(),
+        slots: Slots::default(),
         captures: HashMap::new(),
         buf: Box::new([0u8; 2048]),
         relayed: Vec::new(),
@@ -182,8 +183,7 @@ impl Engine {
             };
             let called = match slot.bridged_to.and_then(|peer| slots.get(&peer)) {
                 Some(peer) => heard_or_silence(peer),
-                None if slot.keep_sent => &slot.sent_pcm[..],
-                None => &SILENCE[..],
+                None => slot.sent_pcm.as_deref().map_or(&SILENCE[..], |f| &f[..]),
             };
             let ended = match recording.push(heard, called) {
                 Ok(None) => continue,
@@ -191,7 +191,7 @@ impl Engine {
                 Err(e) => Err(e),
             };
             if let (Some(recording), Some(slot)) = (capture.recording.take(), slots.get_mut(id)) {
-                slot.keep_sent = false;
+                slot.sent_pcm = None;
                 match ended {
                     Ok(by) => finish_recording(recording, by, &slot.events),
                     Err(e) => {
@@ -234,8 +234,7 @@ impl Engine {
                         port,
                         bridged_to: None,
                         held: false,
-                        keep_sent: false,
-                        sent_pcm: [0; FRAME_SAMPLES],
+                        sent_pcm: None,
                     },
                 );
             }
@@ -289,13 +288,13 @@ impl Engine {
                 if let Some(old) = capture.recording.take() {
                     finish_recording(old, FinishedBy::Stopped, &slot.events);
                 }
-                slot.keep_sent = recording.wants_sent();
+                slot.sent_pcm = recording.wants_sent().then(|| Box::new([0; FRAME_SAMPLES]));
                 capture.recording = Some(*recording);
             }
             Command::StopRecording(id) => {
                 let recording = self.captures.get_mut(&id).and_then(|c| c.recording.take());
                 if let (Some(recording), Some(slot)) = (recording, slots.get_mut(&id)) {
-                    slot.keep_sent = false;
+                    slot.sent_pcm = None;
                     finish_recording(recording, FinishedBy::Stopped, &slot.events);
                 }
             }
@@ -394,8 +393,8 @@ fn send_frame(slot: &mut Slot, now: Instant) {
     if can_send {
         let _ = slot.socket.send_to(packet, to);
     }
-    if slot.keep_sent {
-        decode_sent(packet, format, &mut slot.sent_pcm);
+    if let Some(sent) = slot.sent_pcm.as_deref_mut() {
+        decode_sent(packet, format, sent);
     }
     slot.last_sent = Some(now);
     if !slot.first_sent {
