@@ -150,3 +150,41 @@ async fn a_busy_called_party_is_reported_through_the_status_callback() {
         String::from_utf8_lossy(&uas_out.stderr)
     );
 }
+
+/// The trunk challenges the INVITE with 407: flexvox answers with digest credentials from
+/// `--trunk-auth` (SIPp verifies them), and the call runs as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_challenge_is_answered_with_the_trunk_credentials() {
+    let (base, seen) = app().await;
+    let uas_port = free_udp_port();
+    let server = Server::start_with(
+        "outauth",
+        &[
+            "--trunk",
+            &format!("127.0.0.1:{uas_port}"),
+            "--trunk-auth",
+            "acme:s3cret",
+        ],
+    );
+    let (callee_rtp, callee) = common::start_rtp_tone_peer(2000.0);
+    let uas = start_uas(&server, "uas_challenge.xml", uas_port, callee_rtp);
+    std::thread::sleep(Duration::from_millis(300));
+
+    post_call(&server, &base, "15162065342").await;
+    wait_for(&seen, "/out").await;
+    let uas_out = tokio::task::block_in_place(|| uas.wait_with_output().unwrap());
+    assert!(
+        uas_out.status.success(),
+        "the challenging trunk's SIPp: {}\n{}",
+        String::from_utf8_lossy(&uas_out.stderr),
+        server.log_text()
+    );
+    let heard = tokio::task::block_in_place(|| callee.join().unwrap());
+    let loud = common::frame_levels_ulaw(&heard)
+        .iter()
+        .filter(|l| **l > 1000.0)
+        .count();
+    assert!(loud > 25, "the called party heard {loud} loud frames");
+    let status = wait_for(&seen, "/status").await;
+    assert_eq!(status["CallStatus"], "completed");
+}
