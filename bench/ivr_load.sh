@@ -54,7 +54,7 @@ sipp_run() { # rate calls
   local limit=$(( $1 * (HOLD_MS / 1000 + 5) + 10 ))
   if (cd "$dir" && timeout -k 5 900 sipp "127.0.0.1:$sip_port" -sf "$root/bench/sipp/uac_ivr.xml" \
       -s 15550000001 -i 127.0.0.1 -p $((sip_port + 1)) -m "$2" -l "$limit" -r "$1" \
-      -key rtp_port 9 -key hold_ms "$HOLD_MS" -nostdin -max_socket 60000 \
+      -key rtp_port 9 -d "$HOLD_MS" -nostdin -max_socket 60000 \
       -trace_stat -fd 1 -trace_err >/dev/null 2>&1); then echo ok; else echo failed; fi
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
