@@ -2,6 +2,7 @@
 
 use clap::Args;
 use serde::Deserialize;
+use sip::policy::Cidr;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -48,8 +49,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FLEXVOX_URL_DENY_PRIVATE")]
     pub url_deny_private: bool,
     /// Networks that stay reachable with --url-deny-private, comma separated CIDRs.
-    #[arg(long, env = "FLEXVOX_URL_ALLOW", value_delimiter = ',')]
-    pub url_allow: Vec<ipnet::IpNet>,
+    #[arg(long, env = "FLEXVOX_URL_ALLOW", value_delimiter = ',', value_parser = Cidr::parse)]
+    pub url_allow: Vec<Cidr>,
     /// A TTS service for Say: a URL template with {text} and {voice} (GET), or a URL that
     /// takes a JSON POST {text, voice}; it returns audio. [default: the built-in voices]
     #[arg(long, env = "FLEXVOX_TTS_URL")]
@@ -76,7 +77,7 @@ struct FileConfig {
     trunk: Option<SocketAddr>,
     trunk_auth: Option<String>,
     url_deny_private: Option<bool>,
-    url_allow: Option<Vec<ipnet::IpNet>>,
+    url_allow: Option<Vec<String>>,
     tts_url: Option<String>,
 }
 
@@ -115,6 +116,8 @@ pub enum ConfigError {
     Sip(#[from] crate::sip_config::SipConfigError),
     #[error("invalid RTP port range {0:?}: expected LOW-HIGH with even LOW, LOW < HIGH")]
     RtpPorts(String),
+    #[error("url_allow: {0}")]
+    UrlAllow(#[from] sip::policy::CidrError),
 }
 
 pub fn parse_port_range(s: &str) -> Result<(u16, u16), ConfigError> {
@@ -187,7 +190,11 @@ impl Config {
             url_policy: crate::url_policy::UrlPolicy {
                 deny_private: args.url_deny_private || file.url_deny_private.unwrap_or(false),
                 allow: if args.url_allow.is_empty() {
-                    file.url_allow.unwrap_or_default()
+                    file.url_allow
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|c| Cidr::parse(c))
+                        .collect::<Result<_, _>>()?
                 } else {
                     args.url_allow
                 },

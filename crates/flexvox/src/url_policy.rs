@@ -4,8 +4,8 @@
 //! where the address is finally known: in the DNS resolver (names, also after redirects and
 //! against DNS rebinding) and on literal IP hosts before a request and on each redirect.
 
-use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use sip::policy::Cidr;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ pub struct UrlPolicy {
     /// multicast addresses.
     pub deny_private: bool,
     /// Networks reachable even when `deny_private` is set (e.g. the app server's LAN).
-    pub allow: Vec<IpNet>,
+    pub allow: Vec<Cidr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +58,7 @@ fn is_private(ip: IpAddr) -> bool {
 
 impl UrlPolicy {
     pub fn permits(&self, ip: IpAddr) -> bool {
-        !self.deny_private || !is_private(ip) || self.allow.iter().any(|net| net.contains(&ip))
+        !self.deny_private || !is_private(ip) || self.allow.iter().any(|net| net.contains(ip))
     }
 
     /// Checks a URL whose host is a literal address; names are checked when resolved.
@@ -159,7 +159,7 @@ mod tests {
     fn strict(allow: &[&str]) -> UrlPolicy {
         UrlPolicy {
             deny_private: true,
-            allow: allow.iter().map(|n| n.parse().unwrap()).collect(),
+            allow: allow.iter().map(|n| Cidr::parse(n).unwrap()).collect(),
         }
     }
 
