@@ -49,11 +49,23 @@ impl AccountLimits {
         }
     }
 
-    /// Whether a destination number (digits, an optional `+`) is one the account may call.
-    pub fn destination_allowed(&self, number: &str) -> bool {
-        let digits = number.trim_start_matches('+');
+    /// Whether a destination (a number with an optional `+`, or a `sip:`/`sips:` URI whose
+    /// user part is checked) is one the account may call.
+    pub fn destination_allowed(&self, target: &str) -> bool {
+        let digits = destination_number(target).trim_start_matches('+');
         self.allowed_prefixes.is_empty()
             || self.allowed_prefixes.iter().any(|p| digits.starts_with(p))
+    }
+}
+
+/// The number part of a destination (`15551234567`, `+44…`, `sip:1555…@host;user=phone`).
+pub fn destination_number(target: &str) -> &str {
+    match target
+        .strip_prefix("sip:")
+        .or_else(|| target.strip_prefix("sips:"))
+    {
+        Some(uri) => uri.split(['@', ';', ':']).next().unwrap_or_default(),
+        None => target,
     }
 }
 
@@ -197,6 +209,11 @@ impl Admission {
         f(state)
     }
 
+    /// Whether the account has as many live calls as its capacity allows.
+    pub fn at_capacity(&self, account_sid: &str, limits: &AccountLimits) -> bool {
+        limits.capacity > 0 && self.active(account_sid) >= limits.capacity
+    }
+
     /// Live calls of the account.
     pub fn active(&self, account_sid: &str) -> u32 {
         let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
@@ -288,6 +305,8 @@ mod tests {
         assert!(l.destination_allowed("15162065340"));
         assert!(l.destination_allowed("+447700900000"));
         assert!(!l.destination_allowed("882345"));
+        assert!(l.destination_allowed("sip:+4477@carrier.example;user=phone"));
+        assert!(!l.destination_allowed("sips:alice@example.com"));
         let open = AccountLimits::from_endpoint(-3, &Map::new());
         assert_eq!(open, AccountLimits::default());
         assert!(open.destination_allowed("882345"));

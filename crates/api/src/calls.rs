@@ -185,13 +185,7 @@ async fn admit(state: &ApiState, account_sid: &str, fields: &CallFields) -> Resu
         return Ok(());
     };
     let limits = AccountLimits::from_endpoint(endpoint.capacity, &endpoint.properties);
-    let number = fields
-        .called_did
-        .strip_prefix("sip:")
-        .map_or(fields.called_did.as_str(), |uri| {
-            uri.split(['@', ';']).next().unwrap_or_default()
-        });
-    if !limits.destination_allowed(number) {
+    if !limits.destination_allowed(&fields.called_did) {
         return Err(ApiError::Invalid(vec![(
             "called_did".into(),
             format!(
@@ -201,8 +195,7 @@ async fn admit(state: &ApiState, account_sid: &str, fields: &CallFields) -> Resu
         )]));
     }
     let now = std::time::Instant::now();
-    let at_capacity = limits.capacity > 0 && state.admission.active(account_sid) >= limits.capacity;
-    if fields.delay == 0 && at_capacity {
+    if fields.delay == 0 && state.admission.at_capacity(account_sid, &limits) {
         return Err(ApiError::TooManyRequests(format!(
             "the account has {} calls up, its limit of concurrent calls",
             limits.capacity

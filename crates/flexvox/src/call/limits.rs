@@ -1,6 +1,6 @@
 //! The operator's per-account limits (see `api::admission`) applied to calls: inbound calls
-//! and the calls flexvox places count against the account's rate and capacity; Dial and
-//! outbound calls reach only the account's allowed destinations.
+//! and the calls flexvox places count against the account's rate and capacity. Dial and
+//! outbound calls check their destinations with `AccountLimits::destination_allowed`.
 
 use crate::CallContext;
 use api::admission::{AccountLimits, CallPermit, Refusal};
@@ -41,30 +41,9 @@ pub fn sip_refusal(refusal: &Refusal) -> (u16, &'static str) {
     }
 }
 
-/// The number part of a Dial target (`15551234567`, `+44…`, `sip:1555…@host`).
-pub fn destination_number(target: &str) -> &str {
-    match target
-        .strip_prefix("sip:")
-        .or_else(|| target.strip_prefix("sips:"))
-    {
-        Some(uri) => uri.split(['@', ';', ':']).next().unwrap_or_default(),
-        None => target,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_number_of_a_target() {
-        assert_eq!(destination_number("15551234567"), "15551234567");
-        assert_eq!(
-            destination_number("sip:+4477@carrier.example;user=phone"),
-            "+4477"
-        );
-        assert_eq!(destination_number("sips:alice@example.com"), "alice");
-    }
 
     #[test]
     fn refusals_map_to_busy_and_unavailable() {

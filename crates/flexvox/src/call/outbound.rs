@@ -110,7 +110,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
     };
 
     let limits = super::limits::account_limits(&ctx, &account.account_sid).await;
-    if !limits.destination_allowed(super::limits::destination_number(&call.called_did)) {
+    if !limits.destination_allowed(&call.called_did) {
         tracing::warn!(call_sid = %call.call_sid, called = %call.called_did, "the destination is not allowed for the account: call not placed");
         return failed("failed", None);
     }

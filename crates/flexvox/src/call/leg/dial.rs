@@ -90,7 +90,7 @@ impl Leg {
         headers: &[(String, String)],
     ) -> Result<(u64, RtpSocket, String), String> {
         let limits = crate::call::limits::account_limits(&self.ctx, &self.account_sid).await;
-        if !limits.destination_allowed(crate::call::limits::destination_number(target)) {
+        if !limits.destination_allowed(target) {
             return Err(format!(
                 "{target} is not in the destinations allowed for the account"
             ));
