@@ -109,43 +109,24 @@ impl Prompts {
     /// A Play URL's audio in any supported format, through the HTTP cache (`audio_cache`).
     pub async fn play(&self, url: &str) -> Result<Arc<[i16]>, String> {
         let now = SystemTime::now();
-        let memory = self
-            .audio
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(url)
-            .cloned();
-        let disk = match &memory {
-            Some(_) => None,
-            None => {
-                let (dir, url) = (self.audio_dir.clone(), url.to_string());
-                tokio::task::spawn_blocking(move || audio_cache::load(&dir, &url))
-                    .await
-                    .ok()
-                    .flatten()
-            }
-        };
-        let cached_meta = memory
-            .as_ref()
-            .map(|(m, _)| m.clone())
-            .or(disk.as_ref().map(|(m, _)| m.clone()));
-        if let Some(meta) = &cached_meta {
-            if meta.fresh_until > audio_cache::unix_secs(now) {
-                return self.cached_samples(url, memory, disk).await;
+        let cached = self.cached(url).await;
+        if let Some(copy) = &cached {
+            if copy.meta().fresh_until > audio_cache::unix_secs(now) {
+                return self.use_copy(url, cached).await;
             }
         }
         let mut request = self.http.get(url).map_err(|e| e.to_string())?;
-        if let Some(meta) = &cached_meta {
-            for (name, value) in audio_cache::validators(meta) {
+        if let Some(copy) = &cached {
+            for (name, value) in audio_cache::validators(copy.meta()) {
                 request = request.header(name, value);
             }
         }
         let resp = match request.send().await {
             Ok(resp) => resp,
             // The origin is down: a stale copy is better than silence.
-            Err(e) if cached_meta.is_some() => {
+            Err(e) if cached.is_some() => {
                 tracing::warn!(%url, error = %e, "playing a stale cached copy");
-                return self.cached_samples(url, memory, disk).await;
+                return self.use_copy(url, cached).await;
             }
             Err(e) => return Err(format!("fetching {url} failed: {e}")),
         };
@@ -155,25 +136,21 @@ impl Prompts {
             .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
         let storage = audio_cache::storage_for(&headers, now);
-        let fresh_until = |storage: &audio_cache::Storage| match storage {
-            audio_cache::Storage::Stored(d) => audio_cache::unix_secs(now + *d),
+        let fresh_until = match storage {
+            audio_cache::Storage::Stored(d) => audio_cache::unix_secs(now + d),
             audio_cache::Storage::NotStored => 0,
         };
-        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
-            if let Some(mut meta) = cached_meta {
-                meta.fresh_until = fresh_until(&storage);
-                let (dir, saved) = (self.audio_dir.clone(), meta.clone());
-                let _ = tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, None))
-                    .await;
-                let samples = self.cached_samples(url, memory, disk).await?;
-                self.remember(url, meta, samples.clone());
-                return Ok(samples);
-            }
+        if let (reqwest::StatusCode::NOT_MODIFIED, Some(mut copy)) = (resp.status(), cached) {
+            copy.meta_mut().fresh_until = fresh_until;
+            let (dir, saved) = (self.audio_dir.clone(), copy.meta().clone());
+            let _ =
+                tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, None)).await;
+            return self.use_copy(url, Some(copy)).await;
         }
         if !resp.status().is_success() {
             return Err(format!("fetching {url}: HTTP {}", resp.status()));
         }
-        let content_type = audio_cache_header(&headers, "content-type");
+        let content_type = audio_cache::header(&headers, "content-type").map(str::to_string);
         let bytes = resp
             .bytes()
             .await
@@ -185,10 +162,10 @@ impl Prompts {
         if storage != audio_cache::Storage::NotStored {
             let meta = audio_cache::CachedMeta {
                 url: url.to_string(),
-                etag: audio_cache_header(&headers, "etag"),
-                last_modified: audio_cache_header(&headers, "last-modified"),
+                etag: audio_cache::header(&headers, "etag").map(str::to_string),
+                last_modified: audio_cache::header(&headers, "last-modified").map(str::to_string),
                 content_type,
-                fresh_until: fresh_until(&storage),
+                fresh_until,
             };
             let (dir, saved) = (self.audio_dir.clone(), meta.clone());
             let body = bytes.to_vec();
@@ -203,35 +180,66 @@ impl Prompts {
         Ok(samples)
     }
 
+    /// The copy of `url` decoded in memory, else its bytes on disk.
+    async fn cached(&self, url: &str) -> Option<CachedCopy> {
+        let memory = self
+            .audio
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(url)
+            .cloned();
+        if let Some((meta, samples)) = memory {
+            return Some(CachedCopy::Decoded(meta, samples));
+        }
+        let (dir, url) = (self.audio_dir.clone(), url.to_string());
+        let (meta, body) = tokio::task::spawn_blocking(move || audio_cache::load(&dir, &url))
+            .await
+            .ok()
+            .flatten()?;
+        Some(CachedCopy::OnDisk(meta, body))
+    }
+
+    /// The samples of a copy (decoding one read from disk), remembered with its metadata.
+    async fn use_copy(&self, url: &str, copy: Option<CachedCopy>) -> Result<Arc<[i16]>, String> {
+        let (meta, samples) = match copy {
+            Some(CachedCopy::Decoded(meta, samples)) => (meta, samples),
+            Some(CachedCopy::OnDisk(meta, body)) => {
+                let samples =
+                    decode_audio(body, meta.content_type.clone(), url.to_string()).await?;
+                (meta, samples)
+            }
+            None => return Err(format!("{url}: no cached copy")),
+        };
+        self.remember(url, meta, samples.clone());
+        Ok(samples)
+    }
+
     fn remember(&self, url: &str, meta: audio_cache::CachedMeta, samples: Arc<[i16]>) {
         self.audio
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(url.to_string(), (meta, samples));
     }
-
-    /// The samples of the copy in memory, else of the copy on disk (decoded now).
-    async fn cached_samples(
-        &self,
-        url: &str,
-        memory: Option<CachedAudio>,
-        disk: Option<(audio_cache::CachedMeta, Vec<u8>)>,
-    ) -> Result<Arc<[i16]>, String> {
-        if let Some((_, samples)) = memory {
-            return Ok(samples);
-        }
-        let (meta, body) = disk.ok_or_else(|| format!("{url}: the cached copy vanished"))?;
-        let samples = decode_audio(body, meta.content_type.clone(), url.to_string()).await?;
-        self.remember(url, meta, samples.clone());
-        Ok(samples)
-    }
 }
 
-fn audio_cache_header(headers: &[(String, String)], name: &str) -> Option<String> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
+/// A cached Play file: decoded in memory, or only its original bytes on disk.
+enum CachedCopy {
+    Decoded(audio_cache::CachedMeta, Arc<[i16]>),
+    OnDisk(audio_cache::CachedMeta, Vec<u8>),
+}
+
+impl CachedCopy {
+    fn meta(&self) -> &audio_cache::CachedMeta {
+        match self {
+            CachedCopy::Decoded(meta, _) | CachedCopy::OnDisk(meta, _) => meta,
+        }
+    }
+
+    fn meta_mut(&mut self) -> &mut audio_cache::CachedMeta {
+        match self {
+            CachedCopy::Decoded(meta, _) | CachedCopy::OnDisk(meta, _) => meta,
+        }
+    }
 }
 
 /// Decodes any supported format (wav, mp3, flac, ogg/vorbis, aac/mp4) to the call rate, off
