@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{instantiate_scenario, run_sipp_uac, start_app, Server};
+use common::{expect_demo_refusal, run_sipp_uac, start_app, Server};
 use serde_json::{json, Value};
 
 /// PATCHes the demo account's FlexML endpoint as the operator.
@@ -33,36 +33,6 @@ async fn set_limits(server: &Server, body: Value) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-}
-
-async fn point_did_at(server: &Server, url: String) {
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"].as_str().unwrap();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&json!({ "url": url }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-}
-
-fn expect_refusal(server: &Server, status: &str) {
-    let scenario = instantiate_scenario(
-        server,
-        "uac_expect_reject.xml",
-        &[("EXPECTED_STATUS", status)],
-    );
-    let (ok, errors) = run_sipp_uac(
-        server,
-        &scenario,
-        "15550000001",
-        1,
-        1,
-        &["-key", "codecs", "0", "-key", "rtpmap", "0 PCMU/8000"],
-    );
-    assert!(ok, "expected {status}: {errors}\n{}", server.log_text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,7 +73,7 @@ async fn post_calls_honours_destinations_and_rate() {
 async fn inbound_calls_over_the_capacity_are_busy_and_over_the_rate_unavailable() {
     let server = Server::start("limitsin");
     let (app, _) = start_app("<Response><Pause length=\"10\"/></Response>").await;
-    point_did_at(&server, format!("http://{app}/hello")).await;
+    server.set_did_url(&format!("http://{app}/hello")).await;
     set_limits(&server, json!({ "capacity": 1 })).await;
 
     // One call held for 4 s; a second one during it finds the account busy.
@@ -122,7 +92,7 @@ async fn inbound_calls_over_the_capacity_are_busy_and_over_the_rate_unavailable(
                 )
             });
             std::thread::sleep(std::time::Duration::from_millis(1500));
-            tokio::task::block_in_place(|| expect_refusal(server_ref, "486"));
+            tokio::task::block_in_place(|| expect_demo_refusal(server_ref, "486"));
             held.join().unwrap()
         })
     };
@@ -151,5 +121,5 @@ async fn inbound_calls_over_the_capacity_are_busy_and_over_the_rate_unavailable(
     });
     assert!(ok, "{errors}\n{}", server.log_text());
     // The rate allows one call per 20 s: the next one right away is refused.
-    tokio::task::block_in_place(|| expect_refusal(&server, "503"));
+    tokio::task::block_in_place(|| expect_demo_refusal(&server, "503"));
 }

@@ -46,18 +46,7 @@ async fn baresip_registers_calls_in_with_digest_and_is_dialed() {
         "baresip",
         &["--sip-allow", "127.0.0.2/32", "--sip-user", "alice:secret"],
     );
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{addr}/app") }))
-        .send()
-        .await
-        .unwrap();
+    server.set_did_url(&format!("http://{addr}/app")).await;
 
     // baresip's microphone: 30 s of a 1 kHz tone (it hangs up when the file ends).
     let dir = server.data_dir.join("baresip");

@@ -6,9 +6,7 @@ mod common;
 
 use axum::routing::post;
 use axum::Router;
-use common::{free_udp_port, run_sipp_uac, sipp_scenario, Server};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use common::{free_udp_port, run_sipp_uac, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dial_bridges_the_caller_to_the_dialed_party_with_audio_both_ways() {
@@ -24,47 +22,14 @@ async fn dial_bridges_the_caller_to_the_dialed_party_with_audio_both_ways() {
     let uas_port = free_udp_port();
     let (callee_rtp, callee) = common::start_rtp_tone_peer(2000.0);
     let server = Server::start_with("dial", &["--trunk", &format!("127.0.0.1:{uas_port}")]);
-    let uas_dir = server.data_dir.join("uas");
-    std::fs::create_dir_all(&uas_dir).unwrap();
-    let uas = Command::new("timeout")
-        .args([
-            "-k",
-            "5",
-            "60",
-            "sipp",
-            "-sf",
-            &sipp_scenario("uas_answer.xml"),
-        ])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &uas_port.to_string(),
-            "-m",
-            "1",
-            "-nostdin",
-            "-trace_err",
-        ])
-        .args(["-key", "rtp_port", &callee_rtp.to_string()])
-        .current_dir(&uas_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipp");
-    std::thread::sleep(Duration::from_millis(300));
+    let uas = common::start_sipp_uas(
+        &server,
+        "uas_answer.xml",
+        uas_port,
+        &["-key", "rtp_port", &callee_rtp.to_string()],
+    );
 
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{addr}/dial") }))
-        .send()
-        .await
-        .unwrap();
+    server.set_did_url(&format!("http://{addr}/dial")).await;
 
     let (caller_rtp, caller) = common::start_rtp_tone_peer(1000.0);
     let (ok, errors) = tokio::task::block_in_place(|| {

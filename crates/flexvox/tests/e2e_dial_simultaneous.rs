@@ -32,19 +32,7 @@ async fn the_first_answer_wins_and_the_other_leg_is_cancelled() {
         &["-key", "rtp_port", &callee_rtp.to_string()],
     );
 
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{addr}/dial") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    server.set_did_url(&format!("http://{addr}/dial")).await;
 
     let (caller_rtp, caller) = common::start_rtp_tone_peer(1000.0);
     let (ok, errors) = tokio::task::block_in_place(|| {

@@ -37,19 +37,7 @@ async fn a_key_pressed_during_the_prompt_reaches_the_gather_action() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let server = Server::start("gather");
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{addr}/ivr") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    server.set_did_url(&format!("http://{addr}/ivr")).await;
 
     let (rtp_port, recorder) = common::start_rtp_caller_pressing("7", Duration::from_millis(1500));
     let (ok, errors) = tokio::task::block_in_place(|| {
@@ -89,18 +77,7 @@ async fn the_dtmf_verb_sends_rfc4733_events_to_the_caller() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let server = Server::start("dtmf");
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{addr}/dtmf") }))
-        .send()
-        .await
-        .unwrap();
+    server.set_did_url(&format!("http://{addr}/dtmf")).await;
     let (rtp_port, recorder) = common::start_rtp_caller();
     let (ok, errors) = tokio::task::block_in_place(|| {
         run_sipp_uac(

@@ -6,9 +6,8 @@ mod common;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{free_udp_port, sipp_scenario, Server};
+use common::{free_udp_port, start_sipp_uas, Server};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,29 +35,6 @@ async fn app() -> (String, Seen) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}"), seen)
-}
-
-fn start_uas(server: &Server, scenario: &str, port: u16, rtp_port: u16) -> Child {
-    let dir = server.data_dir.join(format!("uas-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    Command::new("timeout")
-        .args(["-k", "5", "60", "sipp", "-sf", &sipp_scenario(scenario)])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-m",
-            "1",
-            "-nostdin",
-            "-trace_err",
-        ])
-        .args(["-key", "rtp_port", &rtp_port.to_string()])
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipp")
 }
 
 async fn post_call(server: &Server, base: &str, called: &str) -> Value {
@@ -97,8 +73,12 @@ async fn a_posted_call_is_placed_answered_and_runs_the_app() {
     let uas_port = free_udp_port();
     let server = Server::start_with("outbound", &["--trunk", &format!("127.0.0.1:{uas_port}")]);
     let (callee_rtp, callee) = common::start_rtp_tone_peer(2000.0);
-    let uas = start_uas(&server, "uas_answer.xml", uas_port, callee_rtp);
-    std::thread::sleep(Duration::from_millis(300));
+    let uas = start_sipp_uas(
+        &server,
+        "uas_answer.xml",
+        uas_port,
+        &["-key", "rtp_port", &callee_rtp.to_string()],
+    );
 
     let created = post_call(&server, &base, "15162065340").await;
     let out = wait_for(&seen, "/out").await;
@@ -133,8 +113,12 @@ async fn a_busy_called_party_is_reported_through_the_status_callback() {
     let (base, seen) = app().await;
     let uas_port = free_udp_port();
     let server = Server::start_with("outbusy", &["--trunk", &format!("127.0.0.1:{uas_port}")]);
-    let uas = start_uas(&server, "uas_busy.xml", uas_port, 9);
-    std::thread::sleep(Duration::from_millis(300));
+    let uas = start_sipp_uas(
+        &server,
+        "uas_busy.xml",
+        uas_port,
+        &["-key", "rtp_port", "9"],
+    );
     post_call(&server, &base, "15162065341").await;
     let status = wait_for(&seen, "/status").await;
     assert_eq!(status["CallStatus"], "busy");
@@ -167,8 +151,12 @@ async fn a_trunk_challenge_is_answered_with_the_trunk_credentials() {
         ],
     );
     let (callee_rtp, callee) = common::start_rtp_tone_peer(2000.0);
-    let uas = start_uas(&server, "uas_challenge.xml", uas_port, callee_rtp);
-    std::thread::sleep(Duration::from_millis(300));
+    let uas = start_sipp_uas(
+        &server,
+        "uas_challenge.xml",
+        uas_port,
+        &["-key", "rtp_port", &callee_rtp.to_string()],
+    );
 
     post_call(&server, &base, "15162065342").await;
     wait_for(&seen, "/out").await;

@@ -10,19 +10,7 @@ async fn plays_a_wav_then_pauses_then_hangs_up() {
     let server = Server::start("play");
     let (app, _received) =
         start_app("<Response><Play loop=\"2\" loopPause=\"1\">tone.wav</Play><Pause length=\"1\"/><Hangup/></Response>").await;
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{app}/hello") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    server.set_did_url(&format!("http://{app}/hello")).await;
 
     let (rtp_port, recorder) = common::start_rtp_caller();
     let (ok, errors) = tokio::task::block_in_place(|| {

@@ -64,16 +64,7 @@ async fn start_audio_app() -> (std::net::SocketAddr, Arc<Counts>) {
 async fn an_mp3_is_played_and_revalidated_from_the_cache() {
     let server = Server::start("playcache");
     let (app, counts) = start_audio_app().await;
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"].as_str().unwrap();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{app}/hello") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    server.set_did_url(&format!("http://{app}/hello")).await;
 
     for call in 1..=2 {
         let (rtp_port, recorder) = common::start_rtp_caller();

@@ -4,28 +4,7 @@
 
 mod common;
 
-use common::{instantiate_scenario, run_sipp_uac, start_app, Server};
-
-fn expect_refusal(server: &Server, number: &str, status: &str, codecs: &str, rtpmap: &str) {
-    let scenario = instantiate_scenario(
-        server,
-        "uac_expect_reject.xml",
-        &[("EXPECTED_STATUS", status)],
-    );
-    let (ok, errors) = run_sipp_uac(
-        server,
-        &scenario,
-        number,
-        1,
-        1,
-        &["-key", "codecs", codecs, "-key", "rtpmap", rtpmap],
-    );
-    assert!(
-        ok,
-        "expected {status} for {number}:\n{errors}\nserver log:\n{}",
-        server.log_text()
-    );
-}
+use common::{expect_demo_refusal, expect_refusal, run_sipp_uac, start_app, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_numbers_get_404_and_offers_without_g711_get_488() {
@@ -41,23 +20,12 @@ async fn a_malformed_document_follows_the_accounts_error_handler() {
     let server = Server::start("apperror");
     let (app, received) = start_app("<Response><Say loop=\"forever\">Hi</Say></Response>").await;
     let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let account_sid = server.credentials["flexml_api"]["account_sid"]
         .as_str()
         .unwrap()
         .to_string();
+    server.set_did_url(&format!("http://{app}/hello")).await;
     let http = reqwest::Client::new();
-    let resp = http
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{app}/hello") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
 
     // error_handler basic (the default): the caller hears the error prompt, then a BYE.
     let (rtp_port, recorder) = common::start_rtp_caller();
@@ -99,7 +67,5 @@ async fn a_malformed_document_follows_the_accounts_error_handler() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    tokio::task::block_in_place(|| {
-        expect_refusal(&server, "15550000001", "500", "0", "0 PCMU/8000")
-    });
+    tokio::task::block_in_place(|| expect_demo_refusal(&server, "500"));
 }

@@ -8,57 +8,27 @@ mod common;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{free_udp_port, instantiate_scenario, run_sipp_uac, sipp_scenario, start_app, Server};
+use common::{expect_demo_refusal, free_udp_port, run_sipp_uac, sipp_scenario, start_app, Server};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-fn expect_status(server: &Server, status: &str) {
-    let scenario = instantiate_scenario(
-        server,
-        "uac_expect_reject.xml",
-        &[("EXPECTED_STATUS", status)],
-    );
-    let (ok, errors) = run_sipp_uac(
-        server,
-        &scenario,
-        "15550000001",
-        1,
-        1,
-        &["-key", "codecs", "0", "-key", "rtpmap", "0 PCMU/8000"],
-    );
-    assert!(ok, "expected {status}:\n{errors}\n{}", server.log_text());
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_outside_the_allow_list_gets_403() {
     let server = Server::start_with("sip403", &["--sip-allow", "10.0.0.0/8"]);
-    tokio::task::block_in_place(|| expect_status(&server, "403"));
+    tokio::task::block_in_place(|| expect_demo_refusal(&server, "403"));
     assert!(server.log_text().contains("INVITE refused"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_max_calls_an_invite_gets_503() {
     let server = Server::start_with("sip503", &["--max-calls", "0"]);
-    tokio::task::block_in_place(|| expect_status(&server, "503"));
+    tokio::task::block_in_place(|| expect_demo_refusal(&server, "503"));
 }
 
 /// Points the demo DID at `url`.
 async fn route_demo_to(server: &Server, url: String) {
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": url }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    server.set_did_url(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,31 +151,12 @@ async fn a_registered_sip_user_is_reached_by_dial() {
     assert!(server.log_text().contains("SIP user registered"));
 
     let (callee_rtp, callee) = common::start_rtp_tone_peer(2000.0);
-    let uas_dir = server.data_dir.join("phone");
-    std::fs::create_dir_all(&uas_dir).unwrap();
-    let uas = Command::new("timeout")
-        .args([
-            "-k",
-            "5",
-            "60",
-            "sipp",
-            "-sf",
-            &sipp_scenario("uas_answer.xml"),
-        ])
-        .args(["-i", "127.0.0.1", "-p", &phone_port.to_string(), "-m", "1"])
-        .args([
-            "-nostdin",
-            "-trace_err",
-            "-key",
-            "rtp_port",
-            &callee_rtp.to_string(),
-        ])
-        .current_dir(&uas_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let uas = common::start_sipp_uas(
+        &server,
+        "uas_answer.xml",
+        phone_port,
+        &["-key", "rtp_port", &callee_rtp.to_string()],
+    );
 
     let (app, _) = start_app(
         r#"<Response><Dial timeout="10"><Number>sip:alice@127.0.0.1</Number></Dial></Response>"#,

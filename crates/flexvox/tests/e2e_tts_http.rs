@@ -38,16 +38,7 @@ async fn say_uses_the_configured_tts_service() {
 
     let template = format!("http://{addr}/tts?voice={{voice}}&text={{text}}");
     let server = Server::start_with("ttshttp", &["--tts-url", &template]);
-    let (login, password) = server.login();
-    let did_sid = server.credentials["demo_did"]["did_sid"].as_str().unwrap();
-    let resp = reqwest::Client::new()
-        .patch(format!("{}/flexml/v1/dids/{did_sid}", server.http))
-        .basic_auth(&login, Some(&password))
-        .json(&serde_json::json!({ "url": format!("http://{addr}/hello") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    server.set_did_url(&format!("http://{addr}/hello")).await;
 
     let (rtp_port, recorder) = common::start_rtp_caller();
     let (ok, errors) = tokio::task::block_in_place(|| {

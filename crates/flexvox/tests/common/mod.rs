@@ -101,6 +101,26 @@ impl Server {
         )
     }
 
+    /// Points the demo number at an app, as a user does: `PATCH /flexml/v1/dids/{sid}` with
+    /// `{"url": …}` and the account's login.
+    pub async fn set_did_url(&self, url: &str) {
+        let (login, password) = self.login();
+        let did_sid = self.credentials["demo_did"]["did_sid"].as_str().unwrap();
+        let resp = reqwest::Client::new()
+            .patch(format!("{}/flexml/v1/dids/{did_sid}", self.http))
+            .basic_auth(&login, Some(&password))
+            .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            200,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -391,4 +411,31 @@ pub fn start_sipp_uas(server: &Server, scenario: &str, port: u16, extra: &[&str]
     // SIPp needs a moment to bind before the first INVITE.
     std::thread::sleep(Duration::from_millis(300));
     child
+}
+
+/// Calls `number` with an offer of `codecs`/`rtpmap` and expects the final `status`.
+pub fn expect_refusal(server: &Server, number: &str, status: &str, codecs: &str, rtpmap: &str) {
+    let scenario = instantiate_scenario(
+        server,
+        "uac_expect_reject.xml",
+        &[("EXPECTED_STATUS", status)],
+    );
+    let (ok, errors) = run_sipp_uac(
+        server,
+        &scenario,
+        number,
+        1,
+        1,
+        &["-key", "codecs", codecs, "-key", "rtpmap", rtpmap],
+    );
+    assert!(
+        ok,
+        "expected {status} for {number}:\n{errors}\nserver log:\n{}",
+        server.log_text()
+    );
+}
+
+/// A PCMU call to the demo number that must be refused with `status`.
+pub fn expect_demo_refusal(server: &Server, status: &str) {
+    expect_refusal(server, "15550000001", status, "0", "0 PCMU/8000");
 }
