@@ -46,6 +46,9 @@ impl Leg {
     /// Starts every leg of a Dial; returns the outcome at once if none could start.
     pub(super) async fn start_dial(&mut self, spec: Dial) -> Option<Input> {
         let now = Instant::now();
+        // Once per Dial, not per number: the account's limits and the caller ID shown.
+        let limits = crate::call::limits::account_limits(&self.ctx, &self.account_sid).await;
+        let from_user = self.caller_id_for(&spec).await;
         let mut attempts = Vec::new();
         for DialNumber {
             target,
@@ -53,13 +56,18 @@ impl Leg {
             headers,
         } in &spec.numbers
         {
-            match self.start_attempt(&spec, target, headers).await {
-                Ok((key, rtp, from)) => attempts.push(Attempt {
+            let started = if limits.destination_allowed(target) {
+                self.start_attempt(&spec, &from_user, target, headers).await
+            } else {
+                Err("not in the destinations allowed for the account".into())
+            };
+            match started {
+                Ok((key, rtp)) => attempts.push(Attempt {
                     key,
                     rtp: Some(rtp),
                     send_digits: send_digits.clone(),
                     finished: false,
-                    cdr: Some(DialLegRecord::new(&self.call_sid, &from, target)),
+                    cdr: Some(DialLegRecord::new(&self.call_sid, &from_user, target)),
                 }),
                 Err(why) => {
                     tracing::info!(call_sid = %self.call_sid, %target, %why, "dial leg not placed");
@@ -86,16 +94,10 @@ impl Leg {
     async fn start_attempt(
         &mut self,
         spec: &Dial,
+        from_user: &str,
         target: &str,
         headers: &[(String, String)],
-    ) -> Result<(u64, RtpSocket, String), String> {
-        let limits = crate::call::limits::account_limits(&self.ctx, &self.account_sid).await;
-        if !limits.destination_allowed(target) {
-            return Err(format!(
-                "{target} is not in the destinations allowed for the account"
-            ));
-        }
-        let from_user = self.caller_id_for(spec).await;
+    ) -> Result<(u64, RtpSocket), String> {
         let crate::call::target::Resolved {
             destination,
             transport,
@@ -109,7 +111,7 @@ impl Leg {
         let key = crate::call::target::next_leg_key();
         let call = OutboundCall {
             request_uri,
-            from_user: from_user.clone(),
+            from_user: from_user.to_string(),
             from_display: spec.caller_name.clone(),
             to_user,
             destination,
@@ -124,7 +126,7 @@ impl Leg {
             call,
             events: self.outbound_events.clone(),
         });
-        Ok((key, rtp, from_user))
+        Ok((key, rtp))
     }
 
     /// The caller ID of a dialed leg: the app's `callerId` when it is one of the account's
