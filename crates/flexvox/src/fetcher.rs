@@ -49,21 +49,16 @@ pub async fn fetch_document(http: &AppHttp, req: &FetchRequest) -> Result<String
 /// Sends a request whose answer is not used (status and recording callbacks, the SMS
 /// webhook), retrying a few times with backoff.
 pub async fn send_notification(http: AppHttp, req: FetchRequest) {
-    let request = match build(&http, &req) {
-        Ok(r) => r,
-        Err(denied) => return tracing::warn!(%denied, "notification not sent"),
-    };
     let mut delay = Duration::from_millis(500);
     for attempt in 1..=4 {
-        let Some(request) = request.try_clone() else {
-            return;
-        };
-        match request.send().await {
-            Ok(resp) if resp.status().is_success() => return,
-            Ok(resp) => {
-                tracing::warn!(url = %req.url, status = %resp.status(), attempt, "notification refused")
+        match deliver(&http, &req).await {
+            Ok(()) => return,
+            Err(e) if e.permanent => {
+                return tracing::warn!(url = %req.url, error = %e.message, "notification not sent")
             }
-            Err(e) => tracing::warn!(url = %req.url, error = %e, attempt, "notification failed"),
+            Err(e) => {
+                tracing::warn!(url = %req.url, error = %e.message, attempt, "notification failed")
+            }
         }
         tokio::time::sleep(delay).await;
         delay *= 2;
