@@ -60,7 +60,7 @@ fn random_file() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn decoding_never_panics(data in prop_oneof![random_file(), mutated_fixture()]) {

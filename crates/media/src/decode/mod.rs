@@ -192,6 +192,13 @@ impl StreamDecoder {
                     AudioFormat::G722 => {
                         return Err(DecodeError::Unsupported("G.722".into()));
                     }
+                    #[cfg(not(feature = "ogg-mp4"))]
+                    AudioFormat::Ogg | AudioFormat::Mp4 => {
+                        return Err(DecodeError::Unsupported(format!(
+                            "{} (this build leaves out Ogg and MP4; see the `ogg-mp4` feature)",
+                            format.name()
+                        )));
+                    }
                     f => Engine::Compressed(Box::new(Compressed::new(self.buffer.clone(), f))),
                 };
             }
