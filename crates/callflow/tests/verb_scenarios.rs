@@ -367,3 +367,97 @@ fn recording_status_callback_fires_for_the_listed_events_and_callback_url_always
         "failed is not among the events"
     );
 }
+
+#[test]
+fn a_failed_recording_goes_to_error_action_and_broken_background_audio_does_not_end_it() {
+    let (mut i, t0, _) = running(
+        r#"<Response><Record action="saved" errorAction="broken" backgroundAudioUrl="music.mp3"/><Say>after</Say></Response>"#,
+    );
+    // The background audio cannot be fetched: the recording goes on.
+    i.handle_input(t0, Input::MediaFailed("404".into()));
+    assert!(drain(&mut i).is_empty(), "still recording");
+    let failed = RecordOutcome {
+        status: "failed".into(),
+        sid: "".into(),
+        url: "".into(),
+        duration_secs: 0,
+        digits: None,
+    };
+    i.handle_input(t0, Input::RecordDone(failed));
+    let f = fetch(&drain(&mut i)).clone();
+    assert_eq!(f.url, "http://app/ivr/broken");
+    assert_eq!(param(&f, "RecordingStatus"), Some("failed"));
+
+    // Without errorAction a failed recording still goes to action.
+    let (mut i, t0, _) = running(r#"<Response><Record action="saved"/></Response>"#);
+    let failed = RecordOutcome {
+        status: "failed".into(),
+        sid: "".into(),
+        url: "".into(),
+        duration_secs: 0,
+        digits: None,
+    };
+    i.handle_input(t0, Input::RecordDone(failed));
+    assert_eq!(fetch(&drain(&mut i)).url, "http://app/ivr/saved");
+}
+
+#[test]
+fn a_session_recording_stored_after_the_call_ends_still_sends_its_callback() {
+    let (mut i, t0, out) = running(
+        r#"<Response><Record recordSession="true" recordingStatusCallback="/rec"/><Say>bye</Say><Hangup/></Response>"#,
+    );
+    assert!(matches!(&out[1], Output::Record(r) if r.record_session));
+    i.handle_input(t0, Input::MediaDone);
+    drain(&mut i);
+    assert!(i.is_ended());
+    let done = RecordOutcome {
+        status: "completed".into(),
+        sid: "s1".into(),
+        url: "http://s/s1".into(),
+        duration_secs: 4,
+        digits: None,
+    };
+    i.handle_input(t0, Input::RecordDone(done.clone()));
+    let out = drain(&mut i);
+    assert!(
+        matches!(&out[..], [Output::Callback(f)] if f.url == "http://app/rec" && param(f, "RecordingSid") == Some("s1")),
+        "{out:?}"
+    );
+    // Only once.
+    i.handle_input(t0, Input::RecordDone(done));
+    assert!(drain(&mut i).is_empty());
+}
+
+#[test]
+fn a_recorded_dial_reports_its_recording_to_the_dial_s_status_callback() {
+    let (mut i, t0, out) = running(
+        r#"<Response><Dial record="record-from-answer" recordingStatusCallback="/dialrec" action="/after">15551230000</Dial></Response>"#,
+    );
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Output::Dial(d) if d.record == "record-from-answer")));
+    let done = RecordOutcome {
+        status: "completed".into(),
+        sid: "d1".into(),
+        url: "http://s/d1".into(),
+        duration_secs: 9,
+        digits: None,
+    };
+    i.handle_input(t0, Input::RecordDone(done));
+    let out = drain(&mut i);
+    assert!(
+        matches!(&out[..], [Output::Callback(f)] if f.url == "http://app/dialrec" && param(f, "RecordingSid") == Some("d1")),
+        "{out:?}"
+    );
+    // The Dial is still waited for.
+    i.handle_input(
+        t0,
+        Input::DialDone(DialOutcome {
+            status: "completed".into(),
+            duration_secs: 9,
+            call_sid: Some("leg".into()),
+            answered: true,
+        }),
+    );
+    assert_eq!(fetch(&drain(&mut i)).url, "http://app/after");
+}

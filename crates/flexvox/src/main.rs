@@ -40,6 +40,10 @@ pub struct CallContext {
     pub trunk_credentials: Option<(String, String)>,
     /// SIP users' registered contacts, which Dial reaches by name.
     pub registrations: call::target::Registrations,
+    /// Where the media engine writes recordings before they are stored.
+    pub recordings_dir: std::path::PathBuf,
+    /// This server's HTTP address as apps reach it: RecordingUrl is built on it.
+    pub http_base: String,
 }
 
 #[derive(Parser)]

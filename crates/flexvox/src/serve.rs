@@ -97,6 +97,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             "localhost".into(),
             config.sip.realm.clone(),
         ]),
+        recordings_dir: recordings_dir(&config.data_dir)?,
+        http_base: config.http_base(),
     });
     let ua = UserAgent::new(UaConfig {
         local_addr: SocketAddr::new(advertised_ip, sip_port),
@@ -216,4 +218,17 @@ async fn bind_sip(
         addr.set_port(port);
     }
     Ok((udp, tcp, addr.port()))
+}
+
+/// The folder recordings are written to while a call records them. Whatever a previous run
+/// left there (a crash mid-recording) is removed: the engine's files are only kept once a
+/// call has stored them.
+fn recordings_dir(data_dir: &std::path::Path) -> Result<std::path::PathBuf, ServeError> {
+    let dir = data_dir.join("recordings-in-progress");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(dir)
 }

@@ -50,6 +50,8 @@ enum Waiting {
     },
     Record {
         action: Option<Action>,
+        /// Requested instead of `action` when the recording fails.
+        error_action: Option<Action>,
         finish_keys: Option<String>,
         notify: RecordingNotify,
     },
@@ -233,6 +235,12 @@ impl Interpreter {
 
     pub fn handle_input(&mut self, now: Instant, input: Input) {
         if self.is_ended() {
+            // A session recording is stored after the call ends: its callbacks still go out.
+            if let Input::RecordDone(outcome) = input {
+                if self.background_recording.is_some() {
+                    self.on_record_done(now, outcome);
+                }
+            }
             return;
         }
         match input {
@@ -486,6 +494,14 @@ impl Interpreter {
                 self.outputs.push_back(Output::SendDigits { digits });
             }
             Verb::Dial(dial) => {
+                if dial.record != "do-not-record" {
+                    // The bridged call's recording is reported like a session recording.
+                    self.background_recording = Some(RecordingNotify {
+                        status_callback: dial.recording_status_callback.clone(),
+                        events: dial.recording_status_callback_event.clone(),
+                        callback_url: None,
+                    });
+                }
                 self.waiting = Waiting::Dial {
                     action: dial.action.clone(),
                     hangup_on_star: dial.hangup_on_star,
@@ -496,6 +512,7 @@ impl Interpreter {
                 self.answer_if_needed(now);
                 let background = record.record_session;
                 let action = record.action.clone();
+                let error_action = record.error_action.clone();
                 let finish_keys = record.finish_on_key.clone();
                 let notify = RecordingNotify::of(&record);
                 self.outputs.push_back(Output::Record(record));
@@ -506,6 +523,7 @@ impl Interpreter {
                 }
                 self.waiting = Waiting::Record {
                     action,
+                    error_action,
                     finish_keys,
                     notify,
                 };
@@ -677,7 +695,8 @@ impl Interpreter {
                 self.waiting = Waiting::PreAnswer { prompts };
                 self.next_preanswer_prompt(now);
             }
-            Waiting::Record { action: _, .. } => self.next_verb(now),
+            // Background audio that cannot play does not end the recording.
+            waiting @ Waiting::Record { .. } => self.waiting = waiting,
             _ => self.next_verb(now),
         }
     }
@@ -824,7 +843,16 @@ impl Interpreter {
 
     fn on_record_done(&mut self, now: Instant, outcome: RecordOutcome) {
         let foreground = match std::mem::replace(&mut self.waiting, Waiting::Nothing) {
-            Waiting::Record { action, notify, .. } => Some((action, notify)),
+            Waiting::Record {
+                action,
+                error_action,
+                notify,
+                ..
+            } => {
+                // A failed recording goes to errorAction when there is one (reference).
+                let failed = outcome.status == "failed";
+                Some((error_action.filter(|_| failed).or(action), notify))
+            }
             other => {
                 self.waiting = other;
                 None

@@ -136,6 +136,7 @@ pub async fn run(
 
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (outbound_tx, outbound_rx) = mpsc::unbounded_channel();
+    let (stored_tx, stored_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
     let mut record = leg::CallRecord::new(
         "inbound",
@@ -159,12 +160,14 @@ pub async fn run(
     let channels = LegChannels {
         media_events: media_tx,
         outbound_events: outbound_tx,
+        stored: stored_tx,
     };
     let leg = Leg::new(ctx.clone(), parts, channels);
     let channels = DriverChannels {
         signals: Some(signals),
         media: media_rx,
         outbound: outbound_rx,
+        stored: stored_rx,
     };
     drive(interp, leg, channels, invite_at).await;
 }
@@ -175,6 +178,8 @@ pub(crate) struct DriverChannels {
     signals: Option<mpsc::UnboundedReceiver<CallSignal>>,
     media: mpsc::UnboundedReceiver<crate::media_engine::EngineEvent>,
     outbound: mpsc::UnboundedReceiver<(u64, crate::sip_driver::OutboundEvent)>,
+    /// Recordings stored off the loop.
+    stored: mpsc::UnboundedReceiver<leg::Stored>,
 }
 
 async fn next_signal(
@@ -197,6 +202,7 @@ async fn drive(
         mut signals,
         media: mut media_rx,
         outbound: mut outbound_rx,
+        stored: mut stored_rx,
     } = channels;
     let mut pending: Option<Pending> = None;
 
@@ -253,8 +259,19 @@ async fn drive(
                 Some(input) => Step::Input(input),
                 None => continue,
             },
+            Some(stored) = stored_rx.recv() => {
+                for input in leg.on_stored(stored) {
+                    interp.handle_input(Instant::now(), input);
+                }
+                continue;
+            }
             else => Step::Input(Input::RemoteHangup),
         };
+        if matches!(step, Step::Input(Input::RemoteHangup)) {
+            // A message left by hanging up is still stored and reported.
+            let mut rx = (&mut media_rx, &mut stored_rx);
+            conclude_recordings(&mut interp, &mut leg, &mut rx, invite_at).await;
+        }
         match step {
             Step::Input(input) => interp.handle_input(Instant::now(), input),
             Step::PromptReady(Ok(prompt)) => leg.play(prompt),
@@ -263,5 +280,48 @@ async fn drive(
             }
         }
     }
+    // A session recording lasts until the call ends, whoever ends it.
+    let mut rx = (&mut media_rx, &mut stored_rx);
+    conclude_recordings(&mut interp, &mut leg, &mut rx, invite_at).await;
     leg.finish();
+}
+
+/// The longest the end of a call waits for its recordings to be stored.
+const RECORDING_STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Stops the leg's recordings, stores them and tells the interpreter, whose requests then go
+/// out as notifications: the call is over.
+async fn conclude_recordings(
+    interp: &mut Interpreter,
+    leg: &mut Leg,
+    (media_rx, stored_rx): &mut (
+        &mut mpsc::UnboundedReceiver<crate::media_engine::EngineEvent>,
+        &mut mpsc::UnboundedReceiver<leg::Stored>,
+    ),
+    invite_at: Instant,
+) {
+    if !leg.stop_recordings() {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + RECORDING_STORE_WAIT;
+    while leg.recording_work_left() {
+        tokio::select! {
+            Some(event) = media_rx.recv() => {
+                // Only the recordings' end matters now.
+                let _ = leg.on_engine_event(event, invite_at);
+            }
+            Some(stored) = stored_rx.recv() => {
+                for input in leg.on_stored(stored) {
+                    interp.handle_input(Instant::now(), input);
+                    while let Some(out) = interp.poll_output() {
+                        leg.perform_after_hangup(out);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                tracing::warn!("recordings not stored within {RECORDING_STORE_WAIT:?} of the call's end");
+                break;
+            }
+        }
+    }
 }

@@ -220,6 +220,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
     };
     let interp = Interpreter::new(info, url, method, error_handler, status_callback);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
+    let (stored_tx, stored_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
     let parts = LegParts {
         signaling: Signaling::Outbound(key),
@@ -242,6 +243,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         LegChannels {
             media_events: media_tx,
             outbound_events: events_tx,
+            stored: stored_tx,
         },
     );
     tracing::info!(call_sid = %call.call_sid, "outbound call answered");
@@ -252,6 +254,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
             signals: None,
             media: media_rx,
             outbound: events_rx,
+            stored: stored_rx,
         },
         Instant::now(),
     )

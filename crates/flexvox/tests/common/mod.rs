@@ -213,6 +213,16 @@ pub fn start_rtp_tone_peer(freq: f64) -> (u16, std::thread::JoinHandle<RtpLog>) 
     start_rtp_peer("", Duration::ZERO, Some(freq))
 }
 
+/// A tone peer (see `start_rtp_tone_peer`) that also presses `keys` like
+/// `start_rtp_caller_pressing`; the tone resumes after the keys.
+pub fn start_rtp_tone_peer_pressing(
+    freq: f64,
+    keys: &str,
+    after: Duration,
+) -> (u16, std::thread::JoinHandle<RtpLog>) {
+    start_rtp_peer(keys, after, Some(freq))
+}
+
 /// Like `start_rtp_caller`, and presses `keys` (RFC 4733, payload type 101, 100 ms each with
 /// 100 ms between) starting `after` the first packet from flexvox arrives.
 pub fn start_rtp_caller_pressing(

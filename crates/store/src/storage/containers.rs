@@ -172,6 +172,34 @@ impl Store {
         .await?)
     }
 
+    /// The partner's oldest container called `name`, created (with `fields`) when there is
+    /// none: where recordings go when neither the app nor the endpoint names a container.
+    pub async fn container_named(
+        &self,
+        partner_sid: &str,
+        name: &str,
+        fields: &ContainerFields,
+    ) -> Result<Container, StoreError> {
+        let existing = sqlx::query_as::<_, Container>(&self.sql(&format!(
+            "SELECT {CONTAINER_COLUMNS} FROM containers c \
+             WHERE c.partner_sid = ? AND c.name = ? ORDER BY c.date_created, c.container_sid LIMIT 1"
+        )))
+        .bind(partner_sid)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        match existing {
+            Some(container) => Ok(container),
+            None => {
+                let fields = ContainerFields {
+                    name: name.to_string(),
+                    ..fields.clone()
+                };
+                self.create_container(partner_sid, &fields).await
+            }
+        }
+    }
+
     pub async fn containers(
         &self,
         partner_sid: &str,

@@ -7,7 +7,7 @@ use super::Leg;
 use crate::media_engine::{RtpSocket, StreamFormat};
 use crate::sip_driver::{OutboundEvent, SipCommand};
 use callflow::interpreter::DialOutcome;
-use callflow::model::{Dial, DialNumber};
+use callflow::model::{Dial, DialNumber, Record, RecordKeys};
 use callflow::Input;
 use media::session::Encoding;
 use sip::sdp::{self, Codec};
@@ -33,13 +33,24 @@ pub struct DialRun {
     last_status: Option<u16>,
 }
 
-fn outcome(status: &str, duration: Duration, answered: bool) -> Input {
+fn outcome(status: &str, duration: Duration, answered: bool, call_sid: Option<String>) -> Input {
     Input::DialDone(DialOutcome {
         status: status.into(),
         duration_secs: duration.as_secs(),
-        call_sid: None,
+        call_sid,
         answered,
     })
+}
+
+/// DialCallSid: the dialed leg that answered, else the first one placed (its call detail
+/// record carries the same SID).
+fn dialed_sid(attempts: &[Attempt], answered: Option<u64>) -> Option<String> {
+    attempts
+        .iter()
+        .find(|a| Some(a.key) == answered)
+        .or(attempts.first())
+        .and_then(|a| a.cdr.as_ref())
+        .map(|c| c.call_sid.clone())
 }
 
 impl Leg {
@@ -78,7 +89,7 @@ impl Leg {
             }
         }
         if attempts.is_empty() {
-            return Some(outcome("failed", Duration::ZERO, false));
+            return Some(outcome("failed", Duration::ZERO, false, None));
         }
         self.dial = Some(DialRun {
             ring_deadline: now + Duration::from_secs(spec.timeout_secs as u64),
@@ -176,13 +187,17 @@ impl Leg {
     /// Ends the Dial from our side (timeout, time limit, hangupOnStar, the caller leaving).
     pub(super) fn end_dial(&mut self, status: &str) -> Option<Input> {
         let mut d = self.dial.take()?;
+        if d.answered.is_some() && records_the_bridge(&d.spec) {
+            self.ctx.media.stop_recording(self.media_id);
+        }
+        let sid = dialed_sid(&d.attempts, d.answered.map(|(k, _)| k));
         self.write_dial_records(&mut d.attempts, status);
         for a in d.attempts.iter().filter(|a| !a.finished) {
             let _ = self.ctx.sip.send(SipCommand::HangupOutbound(a.key));
         }
         self.release_attempts(d.attempts, d.answered.map(|(k, _)| k));
         let duration = d.answered.map(|(_, at)| at.elapsed()).unwrap_or_default();
-        Some(outcome(status, duration, d.answered.is_some()))
+        Some(outcome(status, duration, d.answered.is_some(), sid))
     }
 
     /// Each dialed leg's own call detail record, linked to this call; `status` is the
@@ -233,10 +248,12 @@ impl Leg {
                     return None;
                 }
                 let status = sip::ua::call_status_for(dial.last_status);
+                let mut sid = None;
                 if let Some(mut d) = self.dial.take() {
+                    sid = dialed_sid(&d.attempts, None);
                     self.write_dial_records(&mut d.attempts, status);
                 }
-                Some(outcome(status, Duration::ZERO, false))
+                Some(outcome(status, Duration::ZERO, false, sid))
             }
             OutboundEvent::Ended => {
                 dial.attempts[index].finished = true;
@@ -299,6 +316,47 @@ impl Leg {
             self.ctx.media.send_digits(key, &send_digits);
         }
         tracing::info!(call_sid = %self.call_sid, "dial: answered and bridged");
+        let spec = self.dial.as_ref()?.spec.clone();
+        if records_the_bridge(&spec) {
+            // Reported like a session recording: the Dial's recordingStatusCallback.
+            let _ = self.begin_recording(bridge_recording(&spec), false);
+        }
         None
+    }
+}
+
+/// `record-from-ringing` records from the answer too: until then the caller's leg may not be
+/// answered, and flexvox does not relay the dialed party's early media.
+fn records_the_bridge(spec: &Dial) -> bool {
+    matches!(
+        spec.record.as_str(),
+        "record-from-answer" | "record-from-ringing"
+    )
+}
+
+/// Dial's recording attributes as the recording they ask for: the whole bridge, both sides
+/// mixed unless `recordDirection` picks one, stored like a Record verb's.
+fn bridge_recording(spec: &Dial) -> Record {
+    Record {
+        action: None,
+        error_action: None,
+        background_audio_url: None,
+        background_audio_loop: 0,
+        callback_url: None,
+        container_sid: spec.container_sid.clone(),
+        direction: spec.record_direction.clone(),
+        file_format: "wav".into(),
+        file_mode: "append".into(),
+        file_sid: None,
+        finish_on_key: Some(String::new()),
+        max_length_secs: None,
+        play_beep: false,
+        record_session: true,
+        recording_status_callback: spec.recording_status_callback.clone(),
+        recording_status_callback_event: spec.recording_status_callback_event.clone(),
+        timeout_secs: 5,
+        trim: spec.trim.clone(),
+        transcribe: false,
+        keys: RecordKeys::default(),
     }
 }

@@ -2,13 +2,14 @@
 //! each interpreter output is performed on them.
 
 use crate::fetcher;
-use crate::media_engine::{EngineEvent, RtpSocket, StreamFormat};
+use crate::media_engine::{DetectKind, Detection, EngineEvent, RtpSocket, StreamFormat};
 use crate::prompts::voice_for;
 use crate::sip_driver::{OutboundEvent, SipCommand};
 use crate::CallContext;
 use callflow::interpreter::RecordOutcome;
-use callflow::model::PlaySource;
+use callflow::model::{PlaySource, Record};
 use callflow::{Input, Output};
+use media::detect::AmdParams;
 use media::session::Encoding;
 use media::{Prompt, PromptId};
 use sip::sdp::{self, Codec, Negotiated};
@@ -71,10 +72,33 @@ pub struct Leg {
     outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
     /// Taken when the leg ends and its call detail record is written.
     record: Option<CallRecord>,
+    /// Recordings the engine is writing for this leg.
+    recordings: Vec<recording::Active>,
+    /// A Record verb whose beep is playing; recording starts when it ends.
+    beeping: Option<(PromptId, Record)>,
+    /// Record's backgroundAudioUrl, played while recording and not the interpreter's media.
+    background_prompt: Option<PromptId>,
+    background_task: Option<tokio::task::JoinHandle<()>>,
+    /// A Pause with silence/noise detection is running.
+    listening: bool,
+    /// Finished recordings being stored; their outcomes come back on `stored`.
+    storing: usize,
+    stored: mpsc::UnboundedSender<Stored>,
+    /// A session recording's outcome, held while a Record verb's is awaited.
+    held: Vec<RecordOutcome>,
 }
 
 mod dial;
 mod record;
+mod recording;
+mod recording_leg;
+
+/// A recording turned into a File (or not), back from the task that stored it.
+pub struct Stored {
+    outcome: RecordOutcome,
+    note: Option<String>,
+    foreground: bool,
+}
 
 pub(crate) use record::{wall_clock, CallRecord};
 
@@ -104,6 +128,7 @@ pub struct LegParts {
 pub struct LegChannels {
     pub media_events: mpsc::UnboundedSender<EngineEvent>,
     pub outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
+    pub stored: mpsc::UnboundedSender<Stored>,
 }
 
 impl Leg {
@@ -129,6 +154,14 @@ impl Leg {
             dial: None,
             outbound_events: channels.outbound_events,
             record: Some(parts.record),
+            recordings: Vec::new(),
+            beeping: None,
+            background_prompt: None,
+            background_task: None,
+            listening: false,
+            storing: 0,
+            stored: channels.stored,
+            held: Vec::new(),
         }
     }
 
@@ -148,11 +181,30 @@ impl Leg {
         self.ctx.media.play(self.media_id, prompt);
     }
 
+    fn note(&mut self, entry: String) {
+        tracing::info!(call_sid = %self.call_sid, "{entry}");
+        if let Some(r) = &mut self.record {
+            r.timeline.push(entry);
+        }
+    }
+
     /// Turns an engine event into an interpreter input, if it is one.
     pub fn on_engine_event(&mut self, event: EngineEvent, invite_at: Instant) -> Option<Input> {
         match event {
+            EngineEvent::PromptFinished(id) if self.beeping.as_ref().map(|b| b.0) == Some(id) => {
+                self.current_prompt = None;
+                let (_, record) = self.beeping.take()?;
+                self.begin_recording(record, true)
+            }
+            EngineEvent::PromptFinished(id) if Some(id) == self.background_prompt => {
+                self.background_prompt = None;
+                None
+            }
             EngineEvent::PromptFinished(id) if Some(id) == self.current_prompt => {
                 self.current_prompt = None;
+                if std::mem::take(&mut self.listening) {
+                    self.ctx.media.stop_detect(self.media_id);
+                }
                 Some(Input::MediaDone)
             }
             EngineEvent::PromptFinished(_) => None,
@@ -166,10 +218,27 @@ impl Leg {
                 self.sending_digits = false;
                 Some(Input::MediaFailed(why))
             }
-            // Recording and detection events: not asked for by this layer yet.
-            EngineEvent::RecordingStopped(_)
-            | EngineEvent::RecordingFailed { .. }
-            | EngineEvent::Detected(_) => None,
+            EngineEvent::RecordingStopped(done) => {
+                self.recording_ended(done.path.clone(), Ok(done));
+                None
+            }
+            EngineEvent::RecordingFailed { path, error } => {
+                self.recording_ended(path, Err(error));
+                None
+            }
+            EngineEvent::Detected(Detection::Pause(end)) if self.listening => {
+                // The condition was met before the pause's length: cut the pause short.
+                self.listening = false;
+                self.current_prompt = None;
+                self.ctx.media.stop(self.media_id);
+                self.note(format!("pause ended early: {end:?} detected"));
+                Some(Input::MediaDone)
+            }
+            EngineEvent::Detected(Detection::Amd(found)) => Some(Input::AmdDone {
+                status: found.status.as_str().into(),
+                cause: found.cause,
+            }),
+            EngineEvent::Detected(Detection::Pause(_)) => None,
             EngineEvent::FirstPacketSent(at) => {
                 self.first_rtp_at = Some(at);
                 None
@@ -352,8 +421,14 @@ impl Leg {
                     Step::PromptReady(Ok(Prompt::silence(id, millis)))
                 }))
             }
-            Output::Listen { max_millis, .. } => {
-                tracing::info!(call_sid = %self.call_sid, "Pause silence/noise detection is not available yet: waiting the full length");
+            Output::Listen { max_millis, pause } => {
+                // The pause is silence of its full length, cut short by the detection.
+                let kind = DetectKind::Pause {
+                    min_noise_ms: pause.noise.then_some(pause.min_noise_ms),
+                    min_silence_ms: pause.silence.then_some(pause.min_silence_ms),
+                };
+                ctx.media.detect(self.media_id, kind);
+                self.listening = true;
                 let id = self.fresh_prompt_id();
                 Some(Box::pin(async move {
                     Step::PromptReady(Ok(Prompt::silence(id, max_millis)))
@@ -361,34 +436,26 @@ impl Leg {
             }
             Output::StopMedia => {
                 self.current_prompt = None;
+                if std::mem::take(&mut self.listening) {
+                    ctx.media.stop_detect(self.media_id);
+                }
                 ctx.media.stop(self.media_id);
                 None
             }
             Output::SendDigits { digits } => self.send_digits(&digits),
             // Dial and EndDial need the async path: see `perform_dial`.
             Output::Dial(_) | Output::EndDial => None,
-            Output::Record(r) if r.record_session => {
-                tracing::info!(call_sid = %self.call_sid, "background recording is not available yet");
+            Output::Record(record) => self.record(record),
+            Output::StopRecording { key } => {
+                self.stop_recording(key);
                 None
             }
-            Output::Record(_) => {
-                tracing::info!(call_sid = %self.call_sid, "Record is not available on calls yet: reported as failed");
-                let outcome = RecordOutcome {
-                    status: "failed".into(),
-                    sid: String::new(),
-                    url: String::new(),
-                    duration_secs: 0,
-                    digits: None,
-                };
-                Some(ready(Input::RecordDone(outcome)))
+            Output::Amd(amd) => {
+                ctx.media
+                    .detect(self.media_id, DetectKind::Amd(amd_params(&amd)));
+                None
             }
-            Output::Amd(_) => Some(ready(Input::AmdDone {
-                status: "NOTSURE".into(),
-                cause: "NOTSURE-UNAVAILABLE".into(),
-            })),
-            out @ (Output::PlayControl(_)
-            | Output::StopRecording { .. }
-            | Output::SipCredentials { .. }) => {
+            out @ (Output::PlayControl(_) | Output::SipCredentials { .. }) => {
                 tracing::info!(call_sid = %self.call_sid, ?out, "not performed on calls yet");
                 None
             }
@@ -476,5 +543,20 @@ impl Leg {
             Some(unused) => self.ctx.media.release(unused),
             None => self.ctx.media.remove(self.media_id),
         }
+    }
+}
+
+/// The Amd verb's attributes, which the detector takes as they are.
+fn amd_params(amd: &callflow::model::Amd) -> AmdParams {
+    AmdParams {
+        initial_silence_ms: amd.initial_silence_ms,
+        greeting_ms: amd.greeting_ms,
+        after_greeting_silence_ms: amd.after_greeting_silence_ms,
+        total_analysis_time_ms: amd.total_analysis_time_ms,
+        minimum_word_length_ms: amd.minimum_word_length_ms,
+        between_word_silence_ms: amd.between_word_silence_ms,
+        maximum_number_of_words: amd.maximum_number_of_words,
+        maximum_word_length_ms: amd.maximum_word_length_ms,
+        silence_threshold: amd.silence_threshold,
     }
 }

@@ -1,0 +1,253 @@
+//! Record on a call: what the media engine is asked to write, where the finished file is
+//! stored, and what the interpreter is told. The engine writes a temporary WAV or µ-law file;
+//! once it reports the recording stopped, the bytes become a storage File in the container
+//! the app, the endpoint or the default names, published at `/f/{file_access_name}`.
+
+use crate::media_engine::{FinishedBy, RecordingDone, RecordingRequest};
+use crate::CallContext;
+use callflow::interpreter::RecordOutcome;
+use callflow::model::Record;
+use media::record::{Channels, RecordFormat};
+use media::{Prompt, PromptId};
+use std::path::{Path, PathBuf};
+use store::{ContainerFields, StoredFileFields};
+
+/// Where recordings go when neither the Record verb nor the endpoint names a container.
+pub const DEFAULT_CONTAINER: &str = "recordings";
+/// The default container's quotas: room for a voicemail box, not the API's upload default.
+const DEFAULT_CONTAINER_FILES: i64 = 10_000;
+const DEFAULT_CONTAINER_BYTES: i64 = 10 << 30;
+/// Record without `maxLength` stops after an hour (Twilio's default; the reference has none).
+pub const DEFAULT_MAX_LENGTH_SECS: u64 = 3600;
+
+/// A recording the engine is writing for this leg.
+#[derive(Debug)]
+pub struct Active {
+    pub path: PathBuf,
+    pub record: Record,
+    /// The Record verb waits for it (`recordSession` does not).
+    pub foreground: bool,
+    /// The finishOnKey key that stopped it.
+    pub key: Option<char>,
+}
+
+/// How the verb's attributes map onto the engine's recording: (format, file extension, MIME).
+pub fn file_format(record: &Record) -> (RecordFormat, &'static str, &'static str) {
+    match record.file_format.as_str() {
+        "ul" => (RecordFormat::Ulaw, "ul", "audio/basic"),
+        // mp3 has no permissively licensed encoder in the default build: such recordings are
+        // stored as WAV (the call's timeline says so).
+        _ => (RecordFormat::Wav, "wav", "audio/wav"),
+    }
+}
+
+/// `direction`: `in` the caller, `out` what the caller hears. `any` is both sides mixed for a
+/// session recording; a Record verb's own recording has only the caller to hear (a background
+/// prompt plays to the caller but is not recorded, reference), so it records the caller.
+fn channels(record: &Record, foreground: bool) -> Channels {
+    match record.direction.as_str() {
+        "in" => Channels::Caller,
+        "out" => Channels::Called,
+        _ if foreground => Channels::Caller,
+        _ => Channels::Mixed,
+    }
+}
+
+pub fn request(record: &Record, path: PathBuf, foreground: bool) -> RecordingRequest {
+    // A session (or Dial) recording lasts as long as the call unless maxLength says otherwise.
+    let max_secs = match record.max_length_secs {
+        Some(secs) => Some(u64::from(secs)),
+        None => foreground.then_some(DEFAULT_MAX_LENGTH_SECS),
+    };
+    RecordingRequest {
+        path,
+        format: file_format(record).0,
+        channels: channels(record, foreground),
+        trim_silence: record.trim != "do-not-trim",
+        max_ms: max_secs.map(|s| s * 1000),
+        // Only the Record verb ends on silence; a session recording lasts as long as the call.
+        silence_timeout_ms: foreground.then_some(record.timeout_secs.saturating_mul(1000)),
+    }
+}
+
+/// A fresh temporary path for the engine to write to.
+pub fn temporary_path(dir: &Path, call_sid: &str, extension: &str) -> PathBuf {
+    dir.join(format!(
+        "{call_sid}-{}.{extension}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+/// playBeep: 400 ms of 1 kHz, a little below full scale.
+pub fn beep(id: PromptId) -> Prompt {
+    let samples: Vec<i16> = (0..3200)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            (9000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16
+        })
+        .collect();
+    Prompt::audio(id, samples.into(), 1, 0)
+}
+
+fn outcome(status: &str) -> RecordOutcome {
+    RecordOutcome {
+        status: status.into(),
+        sid: String::new(),
+        url: String::new(),
+        duration_secs: 0,
+        digits: None,
+    }
+}
+
+/// Turns what the engine reported into a stored File and the interpreter's RecordDone.
+/// The temporary file is removed in every case.
+pub async fn conclude(
+    ctx: &CallContext,
+    account_sid: &str,
+    active: Active,
+    result: Result<RecordingDone, String>,
+) -> (RecordOutcome, Option<String>) {
+    let digits = active.key.map(String::from);
+    let (outcome, note) = match result {
+        Err(why) => (outcome("failed"), Some(format!("recording failed: {why}"))),
+        Ok(done) => save(ctx, account_sid, &active, &done).await,
+    };
+    let _ = tokio::fs::remove_file(&active.path).await;
+    (RecordOutcome { digits, ..outcome }, note)
+}
+
+async fn save(
+    ctx: &CallContext,
+    account_sid: &str,
+    active: &Active,
+    done: &RecordingDone,
+) -> (RecordOutcome, Option<String>) {
+    let trimmed_away = active.record.trim != "do-not-trim" && !done.voice_heard;
+    if done.duration_ms == 0 || trimmed_away {
+        return (
+            outcome("absent"),
+            Some("recording absent: no audio was heard".into()),
+        );
+    }
+    let stored = async {
+        let (partner_sid, container_sid) = container_for(ctx, account_sid, &active.record).await?;
+        let bytes = tokio::fs::read(&active.path)
+            .await
+            .map_err(|e| format!("reading the recording: {e}"))?;
+        let fields = StoredFileFields {
+            name: String::new(),
+            mime_type: file_format(&active.record).2.into(),
+            publish: "file_sid".into(),
+        };
+        ctx.store
+            .save_file(&partner_sid, &container_sid, &fields, bytes)
+            .await
+            .map_err(|e| format!("storing the recording in container {container_sid}: {e}"))
+    }
+    .await;
+    match stored {
+        Ok(file) => {
+            let ended = match done.finished_by {
+                FinishedBy::MaxLength => "maxLength reached",
+                FinishedBy::Silence => "silence timeout",
+                FinishedBy::Stopped => "stopped",
+                FinishedBy::Hangup => "hang-up",
+            };
+            let note = format!(
+                "recording {} stored: {} ms, {} bytes, ended by {ended}",
+                file.file_sid, done.duration_ms, done.bytes
+            );
+            let outcome = RecordOutcome {
+                status: "completed".into(),
+                url: format!("{}/f/{}", ctx.http_base, file.file_access_name),
+                sid: file.file_sid,
+                duration_secs: (done.duration_ms + 500) / 1000,
+                digits: None,
+            };
+            (outcome, Some(note))
+        }
+        Err(why) => (outcome("failed"), Some(format!("recording failed: {why}"))),
+    }
+}
+
+/// The container named by the verb, else by the FlexML endpoint's `container_sid` property,
+/// else the partner's `recordings` container (created on first use).
+async fn container_for(
+    ctx: &CallContext,
+    account_sid: &str,
+    record: &Record,
+) -> Result<(String, String), String> {
+    let endpoint = ctx
+        .store
+        .account_endpoint(account_sid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("account {account_sid} has no endpoint"))?;
+    let from_endpoint = endpoint
+        .properties
+        .get("container_sid")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty() && *s != "null")
+        .map(String::from);
+    let container_sid = match record.container_sid.clone().or(from_endpoint) {
+        Some(sid) => sid,
+        None => {
+            let fields = ContainerFields {
+                quota_files: DEFAULT_CONTAINER_FILES,
+                quota_bytes: DEFAULT_CONTAINER_BYTES,
+                ..ContainerFields::default()
+            };
+            ctx.store
+                .container_named(&endpoint.partner_sid, DEFAULT_CONTAINER, &fields)
+                .await
+                .map_err(|e| e.to_string())?
+                .container_sid
+        }
+    };
+    Ok((endpoint.partner_sid, container_sid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(xml_attrs: &str) -> Record {
+        let doc = format!("<Response><Record {xml_attrs}/></Response>");
+        let parsed = callflow::flexml::parse(&doc).expect("valid FlexML");
+        match parsed.verbs.into_iter().next() {
+            Some(callflow::model::Verb::Record(r)) => r,
+            other => panic!("not a Record: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_verb_s_defaults_make_a_trimmed_caller_wav_ending_on_5_s_of_silence() {
+        let r = request(&record(""), "x.wav".into(), true);
+        assert_eq!(r.format, RecordFormat::Wav);
+        assert_eq!(r.channels, Channels::Caller);
+        assert!(r.trim_silence);
+        assert_eq!(r.silence_timeout_ms, Some(5000));
+        assert_eq!(r.max_ms, Some(3_600_000));
+    }
+
+    #[test]
+    fn attributes_map_onto_the_engine_request() {
+        let r = request(
+            &record(
+                r#"fileFormat="ul" direction="out" trim="do-not-trim" maxLength="7" timeout="2""#,
+            ),
+            "x.ul".into(),
+            true,
+        );
+        assert_eq!(r.format, RecordFormat::Ulaw);
+        assert_eq!(r.channels, Channels::Called);
+        assert!(!r.trim_silence);
+        assert_eq!((r.max_ms, r.silence_timeout_ms), (Some(7000), Some(2000)));
+        // A session recording mixes both sides and does not stop on silence.
+        let s = request(&record(r#"recordSession="true""#), "s.wav".into(), false);
+        assert_eq!(s.channels, Channels::Mixed);
+        assert_eq!((s.silence_timeout_ms, s.max_ms), (None, None));
+        // mp3 is stored as WAV.
+        assert_eq!(file_format(&record(r#"fileFormat="mp3""#)).1, "wav");
+    }
+}

@@ -1,0 +1,227 @@
+//! Record on real SIP calls: an IVR takes a key, redirects to a Record, stores what the caller
+//! said as a File and plays it back from its RecordingUrl; a caller who hangs up while
+//! recording still leaves the message, and the action hears of it.
+
+mod common;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use common::{run_sipp_uac, RtpLog, Server};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Seen = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// The caller's tone: easy to find again in the recording and in what is played back.
+const TONE_HZ: f64 = 600.0;
+
+async fn start_app(seen: Seen, record_verb: &'static str) -> SocketAddr {
+    let route = |path: &'static str, doc: &'static str| {
+        post(
+            move |State(s): State<Seen>, Json(b): Json<Value>| async move {
+                s.lock().unwrap().push((path.into(), b));
+                doc
+            },
+        )
+    };
+    let app = Router::new()
+        .route(
+            "/ivr",
+            route(
+                "/ivr",
+                r#"<Response><Gather numDigits="1" timeout="5" action="/menu"><Say>Press 1 to leave a message.</Say></Gather><Say>No key.</Say></Response>"#,
+            ),
+        )
+        .route("/menu", route("/menu", "<Response><Redirect>/record</Redirect></Response>"))
+        .route("/record", route("/record", record_verb))
+        .route("/status", route("/status", "ok"))
+        .route(
+            "/saved",
+            post(|State(s): State<Seen>, Json(b): Json<Value>| async move {
+                let url = b["RecordingUrl"].as_str().unwrap_or_default().to_string();
+                s.lock().unwrap().push(("/saved".into(), b));
+                format!("<Response><Play>{url}</Play><Hangup/></Response>")
+            }),
+        )
+        .with_state(seen);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+fn request<'a>(seen: &'a [(String, Value)], path: &str, server: &Server) -> &'a Value {
+    &seen
+        .iter()
+        .find(|(p, _)| p == path)
+        .unwrap_or_else(|| panic!("no {path} request: {seen:?}\n{}", server.log_text()))
+        .1
+}
+
+/// Zero crossings per 20 ms frame: 24 for a 600 Hz tone, 40 for the 1 kHz beep.
+fn crossings(frame: &[i16]) -> usize {
+    frame
+        .windows(2)
+        .filter(|w| (w[0] < 0) != (w[1] < 0))
+        .count()
+}
+
+fn is_tone_frame(frame: &[i16]) -> bool {
+    let rms = common::frame_levels(frame)[0];
+    rms > 1000.0 && (22..=26).contains(&crossings(frame))
+}
+
+fn received_samples(packets: &RtpLog) -> Vec<i16> {
+    packets
+        .iter()
+        .filter(|(_, _, _, pt)| *pt == 0)
+        .flat_map(|(_, _, p, _)| p.iter().map(|b| media::g711::ulaw_to_linear(*b)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ivr_records_the_caller_and_plays_the_recording_back() {
+    let seen: Seen = Arc::default();
+    let addr = start_app(
+        seen.clone(),
+        r#"<Response><Say>Speak after the beep.</Say><Record action="/saved" maxLength="2" playBeep="true" trim="do-not-trim"/></Response>"#,
+    )
+    .await;
+    let server = Server::start("record_ivr");
+    server.set_did_url(&format!("http://{addr}/ivr")).await;
+
+    let (rtp_port, peer) =
+        common::start_rtp_tone_peer_pressing(TONE_HZ, "1", Duration::from_millis(1000));
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_hello.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    let packets = tokio::task::block_in_place(|| peer.join().unwrap());
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(request(&seen, "/menu", &server)["Digits"], "1");
+    let saved = request(&seen, "/saved", &server);
+    assert_eq!(saved["RecordingStatus"], "completed", "{saved}");
+    assert_eq!(saved["RecordingDuration"], "2", "{saved}");
+    let sid = saved["RecordingSid"].as_str().unwrap();
+    let url = saved["RecordingUrl"].as_str().unwrap();
+    assert_eq!(url, format!("{}/f/{sid}.wav", server.http), "{saved}");
+
+    // The stored file is the caller's tone, 2 s of it, and public at its RecordingUrl.
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "audio/wav");
+    let wav = response.bytes().await.unwrap();
+    let samples = media::decode(&wav, Some("audio/wav"), None).unwrap();
+    assert!(
+        (15_200..=16_800).contains(&samples.len()),
+        "{} samples recorded",
+        samples.len()
+    );
+    let tone_frames = samples.chunks(160).filter(|f| is_tone_frame(f)).count();
+    assert!(
+        tone_frames >= 90,
+        "only {tone_frames} of {} recorded frames are the caller's tone",
+        samples.len() / 160
+    );
+
+    // The caller heard the beep, then (after /saved) the recording played back: a run of
+    // the caller's own tone at least 1.8 s long.
+    let heard = received_samples(&packets);
+    let frames: Vec<&[i16]> = heard.chunks(160).collect();
+    let beep_at = frames
+        .iter()
+        .position(|f| common::frame_levels(f)[0] > 1000.0 && (38..=42).contains(&crossings(f)))
+        .unwrap_or_else(|| panic!("no beep heard\n{}", server.log_text()));
+    let mut longest = 0;
+    let mut run = 0;
+    for f in &frames[beep_at..] {
+        run = if is_tone_frame(f) { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    assert!(
+        longest >= 90,
+        "the recording was not played back: longest run of the tone {longest} frames\n{}",
+        server.log_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_hangs_up_while_recording_still_leaves_the_message() {
+    let seen: Seen = Arc::default();
+    let addr = start_app(
+        seen.clone(),
+        r#"<Response><Record action="/saved" timeout="30" recordingStatusCallback="/status"/></Response>"#,
+    )
+    .await;
+    let server = Server::start("record_hangup");
+    // Straight to the Record verb.
+    server.set_did_url(&format!("http://{addr}/record")).await;
+    let (rtp_port, peer) = common::start_rtp_tone_peer(TONE_HZ);
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_talk.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    tokio::task::block_in_place(|| peer.join().unwrap());
+
+    // The action is requested after the hang-up (through the outbox): wait for it.
+    let mut saved = None;
+    for _ in 0..100 {
+        let seen = seen.lock().unwrap().clone();
+        if let Some((_, body)) = seen.iter().find(|(p, _)| p == "/saved") {
+            saved = Some(body.clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let saved = saved.unwrap_or_else(|| panic!("no /saved request\n{}", server.log_text()));
+    assert_eq!(saved["RecordingStatus"], "completed", "{saved}");
+    // The caller talked for 4 s after the answer.
+    let secs: u64 = saved["RecordingDuration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3..=5).contains(&secs), "{saved}");
+    let url = saved["RecordingUrl"].as_str().unwrap();
+    let wav = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    let samples = media::decode(&wav, Some("audio/wav"), None).unwrap();
+    let tone_frames = samples.chunks(160).filter(|f| is_tone_frame(f)).count();
+    assert!(
+        tone_frames >= 150,
+        "{tone_frames} tone frames in the message"
+    );
+    // recordingStatusCallback went out too, with the same recording.
+    let mut status = None;
+    for _ in 0..50 {
+        status = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(p, _)| p == "/status")
+            .cloned();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, status) = status.unwrap_or_else(|| panic!("no recording status callback"));
+    assert_eq!(status["RecordingSid"], saved["RecordingSid"]);
+}
