@@ -493,7 +493,8 @@ impl Interpreter {
                 self.waiting = Waiting::Digits;
                 self.outputs.push_back(Output::SendDigits { digits });
             }
-            Verb::Dial(dial) => {
+            Verb::Dial(mut dial) => {
+                dial.confirm_sound = dial.confirm_sound.map(|url| self.resolve(&url));
                 if dial.record != "do-not-record" {
                     // The bridged call's recording is reported like a session recording.
                     self.background_recording = Some(RecordingNotify {

@@ -137,6 +137,7 @@ pub async fn run(
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (outbound_tx, outbound_rx) = mpsc::unbounded_channel();
     let (stored_tx, stored_rx) = mpsc::unbounded_channel();
+    let (dial_media_tx, dial_media_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
     let mut record = leg::CallRecord::new(
         "inbound",
@@ -160,6 +161,7 @@ pub async fn run(
     let channels = LegChannels {
         media_events: media_tx,
         outbound_events: outbound_tx,
+        dial_media: dial_media_tx,
         stored: stored_tx,
     };
     let leg = Leg::new(ctx.clone(), parts, channels);
@@ -167,6 +169,7 @@ pub async fn run(
         signals: Some(signals),
         media: media_rx,
         outbound: outbound_rx,
+        dial_media: dial_media_rx,
         stored: stored_rx,
     };
     drive(interp, leg, channels, invite_at).await;
@@ -178,6 +181,8 @@ pub(crate) struct DriverChannels {
     signals: Option<mpsc::UnboundedReceiver<CallSignal>>,
     media: mpsc::UnboundedReceiver<crate::media_engine::EngineEvent>,
     outbound: mpsc::UnboundedReceiver<(u64, crate::sip_driver::OutboundEvent)>,
+    /// Dialed legs' media events (confirmKey).
+    dial_media: mpsc::UnboundedReceiver<(u64, crate::media_engine::EngineEvent)>,
     /// Recordings stored off the loop.
     stored: mpsc::UnboundedReceiver<leg::Stored>,
 }
@@ -202,6 +207,7 @@ async fn drive(
         mut signals,
         media: mut media_rx,
         outbound: mut outbound_rx,
+        mut dial_media,
         stored: mut stored_rx,
     } = channels;
     let mut pending: Option<Pending> = None;
@@ -256,6 +262,10 @@ async fn drive(
                 }
             },
             Some(event) = media_rx.recv() => match leg.on_engine_event(event, invite_at) {
+                Some(input) => Step::Input(input),
+                None => continue,
+            },
+            Some((key, event)) = dial_media.recv() => match leg.on_dial_media(key, event) {
                 Some(input) => Step::Input(input),
                 None => continue,
             },

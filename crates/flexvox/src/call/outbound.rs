@@ -221,6 +221,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
     let interp = Interpreter::new(info, url, method, error_handler, status_callback);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (stored_tx, stored_rx) = mpsc::unbounded_channel();
+    let (dial_media_tx, dial_media_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
     let parts = LegParts {
         signaling: Signaling::Outbound(key),
@@ -243,6 +244,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
         LegChannels {
             media_events: media_tx,
             outbound_events: events_tx,
+            dial_media: dial_media_tx,
             stored: stored_tx,
         },
     );
@@ -254,6 +256,7 @@ async fn place(ctx: Arc<CallContext>, call: store::Call) {
             signals: None,
             media: media_rx,
             outbound: events_rx,
+            dial_media: dial_media_rx,
             stored: stored_rx,
         },
         Instant::now(),

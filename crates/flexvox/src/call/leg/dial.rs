@@ -4,7 +4,7 @@
 
 use super::record::DialLegRecord;
 use super::Leg;
-use crate::media_engine::{RtpSocket, StreamFormat};
+use crate::media_engine::{EngineEvent, RtpSocket, StreamFormat};
 use crate::sip_driver::{OutboundEvent, SipCommand};
 use callflow::interpreter::DialOutcome;
 use callflow::model::{Dial, DialNumber, Record, RecordKeys};
@@ -31,6 +31,9 @@ pub struct DialRun {
     answered: Option<(u64, Instant)>,
     limit_at: Option<Instant>,
     last_status: Option<u16>,
+    /// confirmKey: the answered leg that hears confirmSound and must press the key before it
+    /// is bridged (others still ringing go on ringing meanwhile).
+    confirming: Option<u64>,
 }
 
 fn outcome(status: &str, duration: Duration, answered: bool, call_sid: Option<String>) -> Input {
@@ -98,6 +101,7 @@ impl Leg {
             answered: None,
             limit_at: None,
             last_status: None,
+            confirming: None,
         });
         None
     }
@@ -228,7 +232,20 @@ impl Leg {
                 tracing::info!(call_sid = %self.call_sid, status, "dial: ringing");
                 None
             }
-            OutboundEvent::Answered(sdp) if dial.answered.is_none() => self.bridge(index, &sdp),
+            OutboundEvent::Answered(sdp)
+                if dial.answered.is_none()
+                    && dial.confirming.is_none()
+                    && dial.spec.confirm_key.is_some() =>
+            {
+                self.start_confirmation(index, &sdp);
+                None
+            }
+            OutboundEvent::Answered(sdp)
+                if dial.answered.is_none() && dial.spec.confirm_key.is_none() =>
+            {
+                self.connect(index, &sdp)?;
+                self.bridge(index)
+            }
             OutboundEvent::Answered(_) => {
                 // Someone else answered first: this one is hung up.
                 let _ = self.ctx.sip.send(SipCommand::HangupOutbound(key));
@@ -257,6 +274,18 @@ impl Leg {
             }
             OutboundEvent::Ended => {
                 dial.attempts[index].finished = true;
+                if dial.confirming == Some(key) {
+                    // Hung up without confirming: as if it had not answered.
+                    dial.confirming = None;
+                    if let Some(cdr) = &mut dial.attempts[index].cdr {
+                        cdr.ended("completed", None);
+                    }
+                    self.ctx.media.remove(key);
+                    if dial.attempts.iter().all(|a| a.finished) {
+                        return self.end_dial("noanswer");
+                    }
+                    return None;
+                }
                 if dial.answered.map(|(k, _)| k) != Some(key) {
                     return None;
                 }
@@ -269,17 +298,83 @@ impl Leg {
         }
     }
 
-    /// The first answer: connect its media to the caller's and let the others go.
-    fn bridge(&mut self, index: usize, answer_sdp: &[u8]) -> Option<Input> {
+    /// Adds an answered leg's stream to the engine (its events go to `dial_media`).
+    fn connect(&mut self, index: usize, answer_sdp: &[u8]) -> Option<()> {
+        let key = self.dial.as_ref()?.attempts[index].key;
         let negotiated = match sdp::parse_offer(answer_sdp).and_then(|o| sdp::negotiate(&o)) {
             Ok(n) => n,
             Err(e) => {
                 tracing::info!(call_sid = %self.call_sid, error = %e, "dial: unusable answer SDP");
-                let key = self.dial.as_ref()?.attempts[index].key;
                 let _ = self.ctx.sip.send(SipCommand::HangupOutbound(key));
                 return None;
             }
         };
+        let rtp = self.dial.as_mut()?.attempts[index].rtp.take()?;
+        let stream = StreamFormat {
+            encoding: match negotiated.codec {
+                Codec::Pcmu => Encoding::Ulaw,
+                Codec::Pcma => Encoding::Alaw,
+            },
+            payload_type: negotiated.codec.payload_type(),
+            telephone_event: negotiated.telephone_event,
+        };
+        let remote = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
+        // The dialed leg's own events (its keys) come back tagged with its key.
+        let (events, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let dial_media = self.dial_media.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                if dial_media.send((key, event)).is_err() {
+                    break;
+                }
+            }
+        });
+        self.ctx.media.add(key, rtp, remote, stream, events);
+        self.ctx.media.start_sending(key);
+        Some(())
+    }
+
+    /// confirmKey: the answered party hears confirmSound and is bridged once it presses the key.
+    fn start_confirmation(&mut self, index: usize, answer_sdp: &[u8]) {
+        if self.connect(index, answer_sdp).is_none() {
+            return;
+        }
+        let Some(dial) = self.dial.as_mut() else {
+            return;
+        };
+        let key = dial.attempts[index].key;
+        dial.confirming = Some(key);
+        tracing::info!(call_sid = %self.call_sid, "dial: answered, waiting for the confirm key");
+        if let Some(url) = dial.spec.confirm_sound.clone() {
+            let ctx = self.ctx.clone();
+            tokio::spawn(async move {
+                match ctx.prompts.play(&url).await {
+                    Ok(samples) => ctx.media.play(key, media::Prompt::audio(0, samples, 1, 0)),
+                    Err(e) => tracing::info!(error = %e, "dial: confirmSound cannot play"),
+                }
+            });
+        }
+    }
+
+    /// A key from a dialed leg: the confirm key bridges the leg waiting to confirm.
+    pub fn on_dial_media(&mut self, key: u64, event: EngineEvent) -> Option<Input> {
+        let EngineEvent::Digit(pressed) = event else {
+            return None;
+        };
+        let dial = self.dial.as_mut()?;
+        if dial.confirming != Some(key) || dial.spec.confirm_key != Some(pressed) {
+            return None;
+        }
+        dial.confirming = None;
+        let index = dial.attempts.iter().position(|a| a.key == key)?;
+        self.ctx.media.stop(key);
+        tracing::info!(call_sid = %self.call_sid, "dial: confirmed with {pressed}");
+        self.bridge(index)
+    }
+
+    /// The first answer (confirmed, if confirmKey asks): connect its media to the caller's
+    /// and let the others go.
+    fn bridge(&mut self, index: usize) -> Option<Input> {
         self.setup_media()?;
         self.answer();
         let dial = self.dial.as_mut()?;
@@ -290,7 +385,6 @@ impl Leg {
         }
         let attempt = &mut dial.attempts[index];
         let key = attempt.key;
-        let rtp = attempt.rtp.take()?;
         let send_digits = std::mem::take(&mut attempt.send_digits);
         if let Some(cdr) = &mut attempt.cdr {
             cdr.answered();
@@ -298,19 +392,6 @@ impl Leg {
         for other in dial.attempts.iter().filter(|a| a.key != key && !a.finished) {
             let _ = self.ctx.sip.send(SipCommand::HangupOutbound(other.key));
         }
-        let stream = StreamFormat {
-            encoding: match negotiated.codec {
-                Codec::Pcmu => Encoding::Ulaw,
-                Codec::Pcma => Encoding::Alaw,
-            },
-            payload_type: negotiated.codec.payload_type(),
-            telephone_event: negotiated.telephone_event,
-        };
-        let remote = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
-        // The dialed leg's own events (its keys, its prompts) are not the interpreter's.
-        let (ignored, _) = tokio::sync::mpsc::unbounded_channel();
-        self.ctx.media.add(key, rtp, remote, stream, ignored);
-        self.ctx.media.start_sending(key);
         self.ctx.media.bridge(self.media_id, key);
         if !send_digits.is_empty() {
             self.ctx.media.send_digits(key, &send_digits);

@@ -70,6 +70,8 @@ pub struct Leg {
     account_sid: String,
     dial: Option<dial::DialRun>,
     outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
+    /// Media events of dialed legs, tagged with the leg's key (confirmKey presses).
+    dial_media: mpsc::UnboundedSender<(u64, EngineEvent)>,
     /// Taken when the leg ends and its call detail record is written.
     record: Option<CallRecord>,
     /// Recordings the engine is writing for this leg.
@@ -128,6 +130,7 @@ pub struct LegParts {
 pub struct LegChannels {
     pub media_events: mpsc::UnboundedSender<EngineEvent>,
     pub outbound_events: mpsc::UnboundedSender<(u64, OutboundEvent)>,
+    pub dial_media: mpsc::UnboundedSender<(u64, EngineEvent)>,
     pub stored: mpsc::UnboundedSender<Stored>,
 }
 
@@ -153,6 +156,7 @@ impl Leg {
             account_sid: parts.account_sid,
             dial: None,
             outbound_events: channels.outbound_events,
+            dial_media: channels.dial_media,
             record: Some(parts.record),
             recordings: Vec::new(),
             beeping: None,
