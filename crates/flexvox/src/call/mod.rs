@@ -279,8 +279,14 @@ async fn drive(
         };
         if matches!(step, Step::Input(Input::RemoteHangup)) {
             // A message left by hanging up is still stored and reported.
-            let mut rx = (&mut media_rx, &mut stored_rx);
-            conclude_recordings(&mut interp, &mut leg, &mut rx, invite_at).await;
+            conclude_recordings(
+                &mut interp,
+                &mut leg,
+                &mut media_rx,
+                &mut stored_rx,
+                invite_at,
+            )
+            .await;
         }
         match step {
             Step::Input(input) => interp.handle_input(Instant::now(), input),
@@ -291,8 +297,14 @@ async fn drive(
         }
     }
     // A session recording lasts until the call ends, whoever ends it.
-    let mut rx = (&mut media_rx, &mut stored_rx);
-    conclude_recordings(&mut interp, &mut leg, &mut rx, invite_at).await;
+    conclude_recordings(
+        &mut interp,
+        &mut leg,
+        &mut media_rx,
+        &mut stored_rx,
+        invite_at,
+    )
+    .await;
     leg.finish();
 }
 
@@ -304,10 +316,8 @@ const RECORDING_STORE_WAIT: std::time::Duration = std::time::Duration::from_secs
 async fn conclude_recordings(
     interp: &mut Interpreter,
     leg: &mut Leg,
-    (media_rx, stored_rx): &mut (
-        &mut mpsc::UnboundedReceiver<crate::media_engine::EngineEvent>,
-        &mut mpsc::UnboundedReceiver<leg::Stored>,
-    ),
+    media_rx: &mut mpsc::UnboundedReceiver<crate::media_engine::EngineEvent>,
+    stored_rx: &mut mpsc::UnboundedReceiver<leg::Stored>,
     invite_at: Instant,
 ) {
     if !leg.stop_recordings() {

@@ -4,13 +4,12 @@
 
 use super::record::DialLegRecord;
 use super::Leg;
-use crate::media_engine::{EngineEvent, RtpSocket, StreamFormat};
+use crate::media_engine::{EngineEvent, RtpSocket};
 use crate::sip_driver::{OutboundEvent, SipCommand};
 use callflow::interpreter::DialOutcome;
 use callflow::model::{Dial, DialNumber, Record, RecordKeys};
 use callflow::Input;
-use media::session::Encoding;
-use sip::sdp::{self, Codec};
+use sip::sdp;
 use sip::OutboundCall;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -310,14 +309,7 @@ impl Leg {
             }
         };
         let rtp = self.dial.as_mut()?.attempts[index].rtp.take()?;
-        let stream = StreamFormat {
-            encoding: match negotiated.codec {
-                Codec::Pcmu => Encoding::Ulaw,
-                Codec::Pcma => Encoding::Alaw,
-            },
-            payload_type: negotiated.codec.payload_type(),
-            telephone_event: negotiated.telephone_event,
-        };
+        let stream = super::stream_format(&negotiated);
         let remote = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
         // The dialed leg's own events (its keys) come back tagged with its key.
         let (events, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -306,14 +306,7 @@ impl Leg {
             rtp.port,
             rand::random::<u32>() as u64,
         );
-        let stream = StreamFormat {
-            encoding: match self.negotiated.codec {
-                Codec::Pcmu => Encoding::Ulaw,
-                Codec::Pcma => Encoding::Alaw,
-            },
-            payload_type: self.negotiated.codec.payload_type(),
-            telephone_event: self.negotiated.telephone_event,
-        };
+        let stream = stream_format(&self.negotiated);
         let events = self.media_events.clone();
         self.ctx
             .media
@@ -562,5 +555,17 @@ fn amd_params(amd: &callflow::model::Amd) -> AmdParams {
         maximum_number_of_words: amd.maximum_number_of_words,
         maximum_word_length_ms: amd.maximum_word_length_ms,
         silence_threshold: amd.silence_threshold,
+    }
+}
+
+/// What the engine needs to know of a negotiated stream.
+fn stream_format(negotiated: &Negotiated) -> StreamFormat {
+    StreamFormat {
+        encoding: match negotiated.codec {
+            Codec::Pcmu => Encoding::Ulaw,
+            Codec::Pcma => Encoding::Alaw,
+        },
+        payload_type: negotiated.codec.payload_type(),
+        telephone_event: negotiated.telephone_event,
     }
 }

@@ -89,7 +89,8 @@ pub fn beep(id: PromptId) -> Prompt {
     Prompt::audio(id, samples.into(), 1, 0)
 }
 
-fn outcome(status: &str) -> RecordOutcome {
+/// A recording's outcome with no file behind it (failed, absent).
+pub fn outcome(status: &str) -> RecordOutcome {
     RecordOutcome {
         status: status.into(),
         sid: String::new(),

@@ -9,16 +9,6 @@ use callflow::model::Record;
 use callflow::{Input, Output};
 use std::path::PathBuf;
 
-fn failed() -> RecordOutcome {
-    RecordOutcome {
-        status: "failed".into(),
-        sid: String::new(),
-        url: String::new(),
-        duration_secs: 0,
-        digits: None,
-    }
-}
-
 impl Leg {
     /// The Record verb (or `recordSession`): beep first if asked, then record.
     pub(super) fn record(&mut self, record: Record) -> Option<Pending> {
@@ -27,7 +17,7 @@ impl Leg {
             self.note(
                 "Record into an existing fileSid is not supported yet: the recording fails".into(),
             );
-            return foreground.then(|| ready(Input::RecordDone(failed())));
+            return foreground.then(|| ready(Input::RecordDone(recording::outcome("failed"))));
         }
         if foreground && record.play_beep {
             let id = self.fresh_prompt_id();
@@ -49,7 +39,7 @@ impl Leg {
         let request = recording::request(&record, path.clone(), foreground);
         if let Err(e) = self.ctx.media.start_recording(self.media_id, &request) {
             self.note(format!("recording could not start: {e}"));
-            return foreground.then(|| Input::RecordDone(failed()));
+            return foreground.then(|| Input::RecordDone(recording::outcome("failed")));
         }
         if foreground {
             if let Some(url) = record.background_audio_url.clone() {
@@ -92,9 +82,8 @@ impl Leg {
         } else if self.beeping.take().is_some() {
             // Ended before it started: nothing was recorded.
             let outcome = RecordOutcome {
-                status: "absent".into(),
                 digits: Some(key.to_string()),
-                ..failed()
+                ..recording::outcome("absent")
             };
             let _ = self.stored.send(Stored {
                 outcome,
