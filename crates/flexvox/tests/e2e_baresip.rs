@@ -37,9 +37,7 @@ async fn baresip_registers_calls_in_with_digest_and_is_dialed() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
 
     // The SIPp caller comes from 127.0.0.2 (trusted); baresip from 127.0.0.1 (not trusted).
     let server = Server::start_with(

@@ -48,9 +48,7 @@ async fn start_flaky_app() -> (SocketAddr, App) {
             ),
         )
         .with_state(app.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let addr = common::serve(router).await;
     (addr, app)
 }
 

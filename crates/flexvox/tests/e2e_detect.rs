@@ -25,9 +25,7 @@ async fn app(seen: Seen, first: &'static str) -> std::net::SocketAddr {
             }),
         )
         .with_state(seen);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
     addr
 }
 

@@ -43,9 +43,7 @@ async fn dial_bridges_the_caller_to_the_dialed_party_with_audio_both_ways() {
             }),
         )
         .with_state(recordings.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
 
     // The dialed party: a SIPp UAS whose media goes to our own tone peer.
     let uas_port = free_udp_port();

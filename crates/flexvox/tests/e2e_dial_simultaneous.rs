@@ -18,9 +18,7 @@ async fn the_first_answer_wins_and_the_other_leg_is_cancelled() {
          </Dial></Response>"
     );
     let app = Router::new().route("/dial", post(move || async move { document }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
 
     let server = Server::start("dialsim");
     let (callee_rtp, callee) = common::start_rtp_tone_peer(2000.0);

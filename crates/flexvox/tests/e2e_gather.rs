@@ -32,9 +32,7 @@ async fn a_key_pressed_during_the_prompt_reaches_the_gather_action() {
             }),
         )
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
 
     let server = Server::start("gather");
     server.set_did_url(&format!("http://{addr}/ivr")).await;
@@ -73,9 +71,7 @@ async fn the_dtmf_verb_sends_rfc4733_events_to_the_caller() {
         "/dtmf",
         post(|| async { "<Response><Dtmf>1,9#</Dtmf><Hangup/></Response>" }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
     let server = Server::start("dtmf");
     server.set_did_url(&format!("http://{addr}/dtmf")).await;
     let (rtp_port, recorder) = common::start_rtp_caller();

@@ -54,9 +54,7 @@ async fn start_audio_app() -> (std::net::SocketAddr, Arc<Counts>) {
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
     (addr, counts)
 }
 

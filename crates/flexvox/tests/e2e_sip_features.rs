@@ -74,9 +74,7 @@ async fn a_key_pressed_with_sip_info_reaches_the_gather_action() {
             }),
         )
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
     let server = Server::start("sipinfo");
     route_demo_to(&server, format!("http://{addr}/ivr")).await;
     let (rtp_port, recorder) = common::start_rtp_caller();

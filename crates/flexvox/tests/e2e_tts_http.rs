@@ -32,9 +32,7 @@ async fn say_uses_the_configured_tts_service() {
             ),
         )
         .with_state(asked.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
 
     let template = format!("http://{addr}/tts?voice={{voice}}&text={{text}}");
     let server = Server::start_with("ttshttp", &["--tts-url", &template]);

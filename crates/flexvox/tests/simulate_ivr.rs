@@ -67,9 +67,7 @@ async fn ivr_app() -> (String, Seen) {
             get(|| async { ([("content-type", "audio/wav")], common::tone_wav()) }),
         )
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve(app).await;
     (format!("http://{addr}"), seen)
 }
 

@@ -136,6 +136,14 @@ impl Drop for Server {
 /// Every request an app received: (path, JSON body).
 pub type Received = Arc<Mutex<Vec<(String, Value)>>>;
 
+/// Serves `app` on a free loopback port for the rest of the test.
+pub async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
 /// A local app: POST /hello answers `document`; POST /status records status callbacks.
 pub async fn start_app(document: &'static str) -> (SocketAddr, Received) {
     let received: Received = Arc::default();
@@ -163,9 +171,7 @@ pub async fn start_app(document: &'static str) -> (SocketAddr, Received) {
             axum::routing::get(|| async { ([("content-type", "audio/wav")], tone_wav()) }),
         )
         .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = serve(app).await;
     (addr, received)
 }
 
