@@ -7,8 +7,13 @@
 //! `receive` and `tick` keep their original, untimed behaviour.
 
 mod dialer;
+mod growing;
 mod inbound;
 mod listener;
+mod playback;
+
+pub use growing::GrowingAudio;
+pub use playback::{PlaybackControl, Prompt, Source};
 
 use crate::dtmf::{DialError, DialTiming, DtmfEvent};
 use crate::g711;
@@ -19,9 +24,9 @@ use crate::FRAME_SAMPLES;
 use dialer::{DialOutput, Dialer};
 use inbound::Inbound;
 use listener::Listener;
+use playback::Player;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 pub type PromptId = u64;
@@ -30,52 +35,6 @@ pub type PromptId = u64;
 pub enum Encoding {
     Ulaw,
     Alaw,
-}
-
-#[derive(Debug, Clone)]
-pub enum Source {
-    Samples(Arc<[i16]>),
-    Silence { samples: usize },
-}
-
-impl Source {
-    fn len(&self) -> usize {
-        match self {
-            Source::Samples(s) => s.len(),
-            Source::Silence { samples } => *samples,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Prompt {
-    pub id: PromptId,
-    pub source: Source,
-    /// How many times to play; 0 means until stopped.
-    pub loops: u32,
-    /// Silence between repetitions, in samples.
-    pub gap_samples: usize,
-}
-
-impl Prompt {
-    pub fn audio(id: PromptId, samples: Arc<[i16]>, loops: u32, gap_samples: usize) -> Self {
-        Prompt {
-            id,
-            source: Source::Samples(samples),
-            loops,
-            gap_samples,
-        }
-    }
-
-    pub fn silence(id: PromptId, millis: u64) -> Self {
-        let samples = (millis * crate::CALL_RATE as u64 / 1000) as usize;
-        Prompt {
-            id,
-            source: Source::Silence { samples },
-            loops: 1,
-            gap_samples: 0,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,14 +61,6 @@ impl From<DtmfEvent> for MediaEvent {
     }
 }
 
-#[derive(Debug)]
-struct Playing {
-    prompt: Prompt,
-    pos: usize,
-    plays_done: u32,
-    gap_left: usize,
-}
-
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     pub packets_sent: u64,
@@ -129,8 +80,7 @@ pub struct MediaSession {
     timestamp: u32,
     was_talking: bool,
     last_had_audio: bool,
-    queue: VecDeque<Prompt>,
-    current: Option<Playing>,
+    player: Player,
     events: VecDeque<MediaEvent>,
     frame: [i16; FRAME_SAMPLES],
     payload: Vec<u8>,
@@ -165,8 +115,7 @@ impl MediaSession {
             timestamp: first_timestamp,
             was_talking: false,
             last_had_audio: false,
-            queue: VecDeque::new(),
-            current: None,
+            player: Player::default(),
             events: VecDeque::new(),
             frame: [0; FRAME_SAMPLES],
             payload: Vec::with_capacity(FRAME_SAMPLES),
@@ -205,23 +154,22 @@ impl MediaSession {
     }
 
     pub fn play(&mut self, prompt: Prompt) {
-        self.queue.push_back(prompt);
+        self.player.play(prompt);
+    }
+
+    /// Seeks, pauses or interrupts what is playing (an IVR caller's keys); false when the
+    /// control names a prompt that is not the one playing.
+    pub fn control(&mut self, control: PlaybackControl) -> bool {
+        self.player.control(control)
     }
 
     /// Drops the playing prompt and everything queued; returns their ids (not reported as finished).
     pub fn stop(&mut self) -> Vec<PromptId> {
-        let mut ids: Vec<PromptId> = self
-            .current
-            .take()
-            .map(|p| p.prompt.id)
-            .into_iter()
-            .collect();
-        ids.extend(self.queue.drain(..).map(|p| p.id));
-        ids
+        self.player.stop()
     }
 
     pub fn is_playing(&self) -> bool {
-        self.current.is_some() || !self.queue.is_empty()
+        self.player.is_playing()
     }
 
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
@@ -288,7 +236,7 @@ impl MediaSession {
             false => self.relay.pop_front(),
             true => None,
         };
-        let talking = self.fill_frame();
+        let talking = self.player.fill(&mut self.frame, &mut self.events);
         let events = &mut self.events;
         let dial = self.dialer.tick(
             self.telephone_event.is_some(),
@@ -504,75 +452,12 @@ impl MediaSession {
     pub fn rtcp_summary(&self) -> Option<RtcpSummary> {
         self.inbound.rtcp_summary()
     }
-
-    /// Fills `self.frame`; returns whether any prompt audio (not silence) is in it.
-    fn fill_frame(&mut self) -> bool {
-        let mut filled = 0;
-        let mut talking = false;
-        while filled < FRAME_SAMPLES {
-            if self.current.is_none() {
-                match self.queue.pop_front() {
-                    Some(prompt) => {
-                        self.current = Some(Playing {
-                            prompt,
-                            pos: 0,
-                            plays_done: 0,
-                            gap_left: 0,
-                        })
-                    }
-                    None => break,
-                }
-            }
-            let Some(playing) = self.current.as_mut() else {
-                break;
-            };
-            let want = FRAME_SAMPLES - filled;
-            if playing.gap_left > 0 {
-                let n = want.min(playing.gap_left);
-                self.frame[filled..filled + n].fill(0);
-                playing.gap_left -= n;
-                filled += n;
-                continue;
-            }
-            let len = playing.prompt.source.len();
-            let n = want.min(len - playing.pos);
-            match &playing.prompt.source {
-                Source::Samples(s) => {
-                    self.frame[filled..filled + n]
-                        .copy_from_slice(&s[playing.pos..playing.pos + n]);
-                    talking = true;
-                }
-                Source::Silence { .. } => self.frame[filled..filled + n].fill(0),
-            }
-            playing.pos += n;
-            filled += n;
-            if playing.pos >= len {
-                playing.plays_done += 1;
-                let loops = playing.prompt.loops;
-                if loops != 0 && playing.plays_done >= loops {
-                    self.events
-                        .push_back(MediaEvent::PromptFinished(playing.prompt.id));
-                    self.current = None;
-                } else {
-                    playing.pos = 0;
-                    playing.gap_left = playing.prompt.gap_samples;
-                    if len == 0 && playing.gap_left == 0 {
-                        // An empty prompt looped forever would spin; end it.
-                        self.events
-                            .push_back(MediaEvent::PromptFinished(playing.prompt.id));
-                        self.current = None;
-                    }
-                }
-            }
-        }
-        self.frame[filled..].fill(0);
-        talking
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn session() -> MediaSession {
         MediaSession::new(Encoding::Ulaw, 0, 42, 65534, 1000)

@@ -332,10 +332,7 @@ impl Interpreter {
     }
 
     fn resolve(&self, target: &str) -> String {
-        url::Url::parse(&self.document_url)
-            .and_then(|base| base.join(target))
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| target.to_string())
+        resolve_against(&self.document_url, target)
     }
 
     fn fetch(&mut self, now: Instant, action: Action, extra: Vec<(String, String)>) {
@@ -719,6 +716,7 @@ impl Interpreter {
 
     fn on_key(&mut self, now: Instant, key: char) {
         self.timeline(format!("caller pressed {key}"));
+        let base = self.document_url.clone();
         match &mut self.waiting {
             Waiting::Gather {
                 input,
@@ -768,14 +766,17 @@ impl Interpreter {
                     }
                 } else if keys.pause.contains(key) {
                     PlayControl::Pause {
-                        audio_url: play.pause_audio_url.clone(),
+                        audio_url: play
+                            .pause_audio_url
+                            .as_deref()
+                            .map(|url| resolve_against(&base, url)),
                     }
                 } else if keys.restart.contains(key) {
                     PlayControl::Restart
                 } else if keys.information.contains(key) {
                     match &play.information_audio_url {
                         Some(url) => PlayControl::Information {
-                            audio_url: url.clone(),
+                            audio_url: resolve_against(&base, url),
                         },
                         None => return,
                     }
@@ -967,4 +968,12 @@ impl Interpreter {
             status_callback,
         });
     }
+}
+
+/// `target` relative to the document's URL (absolute URLs stay as they are).
+fn resolve_against(document_url: &str, target: &str) -> String {
+    url::Url::parse(document_url)
+        .and_then(|base| base.join(target))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| target.to_string())
 }
