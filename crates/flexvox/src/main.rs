@@ -9,6 +9,7 @@ mod fetcher;
 mod media_engine;
 mod outbox;
 mod prompts;
+mod recording_store;
 mod scheduler;
 mod serve;
 mod simulate;
@@ -26,7 +27,7 @@ pub struct CallContext {
     pub store: store::Store,
     pub sip: tokio::sync::mpsc::UnboundedSender<sip_driver::SipCommand>,
     pub media: media_engine::MediaEngine,
-    pub prompts: prompts::Prompts,
+    pub prompts: std::sync::Arc<prompts::Prompts>,
     pub http: url_policy::AppHttp,
     /// Status and recording callbacks and the SMS webhook, delivered at least once.
     pub outbox: outbox::Outbox,

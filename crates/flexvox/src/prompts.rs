@@ -4,10 +4,14 @@
 use crate::audio_cache;
 use crate::tts_http::HttpTts;
 use crate::url_policy::AppHttp;
+use media::decode::Poll;
+use media::session::{GrowingAudio, Source};
+use media::StreamDecoder;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+use tokio::sync::{oneshot, watch};
 use tts::{CachedTts, Flite, Tts, Voice};
 
 const MAX_AUDIO_BYTES: usize = 50 * 1024 * 1024;
@@ -107,12 +111,14 @@ impl Prompts {
     }
 
     /// A Play URL's audio in any supported format, through the HTTP cache (`audio_cache`).
-    pub async fn play(&self, url: &str) -> Result<Arc<[i16]>, String> {
+    /// A download starts playing once its first half second is decoded; the rest follows
+    /// while the call hears the beginning.
+    pub async fn play(self: &Arc<Self>, url: &str) -> Result<Audio, String> {
         let now = SystemTime::now();
         let cached = self.cached(url).await;
         if let Some(copy) = &cached {
             if copy.meta().fresh_until > audio_cache::unix_secs(now) {
-                return self.use_copy(url, cached).await;
+                return self.use_copy(url, cached).await.map(Audio::Whole);
             }
         }
         let mut request = self.http.get(url).map_err(|e| e.to_string())?;
@@ -126,7 +132,7 @@ impl Prompts {
             // The origin is down: a stale copy is better than silence.
             Err(e) if cached.is_some() => {
                 tracing::warn!(%url, error = %e, "playing a stale cached copy");
-                return self.use_copy(url, cached).await;
+                return self.use_copy(url, cached).await.map(Audio::Whole);
             }
             Err(e) => return Err(format!("fetching {url} failed: {e}")),
         };
@@ -145,39 +151,30 @@ impl Prompts {
             let (dir, saved) = (self.audio_dir.clone(), copy.meta().clone());
             let _ =
                 tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, None)).await;
-            return self.use_copy(url, Some(copy)).await;
+            return self.use_copy(url, Some(copy)).await.map(Audio::Whole);
         }
         if !resp.status().is_success() {
             return Err(format!("fetching {url}: HTTP {}", resp.status()));
         }
         let content_type = audio_cache::header(&headers, "content-type").map(str::to_string);
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("reading {url} failed: {e}"))?;
-        if bytes.len() > MAX_AUDIO_BYTES {
-            return Err(format!("{url} is larger than {MAX_AUDIO_BYTES} bytes"));
-        }
-        let samples = decode_audio(bytes.to_vec(), content_type.clone(), url.to_string()).await?;
-        if storage != audio_cache::Storage::NotStored {
-            let meta = audio_cache::CachedMeta {
-                url: url.to_string(),
-                etag: audio_cache::header(&headers, "etag").map(str::to_string),
-                last_modified: audio_cache::header(&headers, "last-modified").map(str::to_string),
-                content_type,
-                fresh_until,
-            };
-            let (dir, saved) = (self.audio_dir.clone(), meta.clone());
-            let body = bytes.to_vec();
-            let written =
-                tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, Some(&body)))
-                    .await;
-            if let Ok(Err(e)) = written {
-                tracing::warn!(%url, error = %e, "cannot write the audio cache");
-            }
-            self.remember(url, meta, samples.clone());
-        }
-        Ok(samples)
+        let meta = (storage != audio_cache::Storage::NotStored).then(|| audio_cache::CachedMeta {
+            url: url.to_string(),
+            etag: audio_cache::header(&headers, "etag").map(str::to_string),
+            last_modified: audio_cache::header(&headers, "last-modified").map(str::to_string),
+            content_type: content_type.clone(),
+            fresh_until,
+        });
+        let download = Download {
+            url: url.to_string(),
+            content_type,
+            meta,
+            audio: GrowingAudio::new(),
+        };
+        download.start(resp, self.clone()).await
+    }
+    /// A Play URL's audio once all of it is there (hold and information audio, the simulator).
+    pub async fn play_whole(self: &Arc<Self>, url: &str) -> Result<Arc<[i16]>, String> {
+        Ok(self.play(url).await?.whole().await)
     }
 
     /// The copy of `url` decoded in memory, else its bytes on disk.
@@ -219,6 +216,149 @@ impl Prompts {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(url.to_string(), (meta, samples));
+    }
+}
+
+/// A prompt's audio: all there, or still arriving from its download.
+#[derive(Clone)]
+pub enum Audio {
+    Whole(Arc<[i16]>),
+    Arriving {
+        audio: Arc<GrowingAudio>,
+        done: watch::Receiver<bool>,
+    },
+}
+
+impl Audio {
+    pub fn into_source(self) -> Source {
+        match self {
+            Audio::Whole(samples) => Source::Samples(samples),
+            Audio::Arriving { audio, .. } => Source::Growing(audio),
+        }
+    }
+
+    /// All of it, once the download has ended (what arrived, if it failed part way).
+    pub async fn whole(self) -> Arc<[i16]> {
+        match self {
+            Audio::Whole(samples) => samples,
+            Audio::Arriving { audio, mut done } => {
+                // A dropped sender means the download task is gone: take what it left.
+                let _ = done.wait_for(|ended| *ended).await;
+                audio.finish();
+                audio.whole().unwrap_or_else(|| Arc::from(Vec::new()))
+            }
+        }
+    }
+}
+
+/// A Play URL being fetched and decoded into `audio` as its bytes come.
+struct Download {
+    url: String,
+    content_type: Option<String>,
+    /// Set when the response may be cached.
+    meta: Option<audio_cache::CachedMeta>,
+    audio: Arc<GrowingAudio>,
+}
+
+/// Decoded audio that lets playback begin: enough not to run dry at once on a slow download.
+const START_SAMPLES: usize = 4000;
+
+impl Download {
+    /// Spawns the download; returns once it can be played (or has failed before any audio).
+    async fn start(self, resp: reqwest::Response, prompts: Arc<Prompts>) -> Result<Audio, String> {
+        let (started_tx, started_rx) = oneshot::channel();
+        let (done_tx, done_rx) = watch::channel(false);
+        let (audio, url) = (self.audio.clone(), self.url.clone());
+        tokio::spawn(async move {
+            let outcome = self.run(resp, started_tx).await;
+            self.audio.finish();
+            let _ = done_tx.send(true);
+            match outcome {
+                Ok(body) => self.keep(body, &prompts).await,
+                Err(e) => tracing::warn!(url = %self.url, error = %e, "Play download ended early"),
+            }
+        });
+        match started_rx.await {
+            Ok(Ok(())) => Ok(Audio::Arriving {
+                audio,
+                done: done_rx,
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(format!("fetching {url}: the download task ended")),
+        }
+    }
+
+    /// Downloads and decodes; returns the whole body when it all came and decoded.
+    async fn run(
+        &self,
+        mut resp: reqwest::Response,
+        started: oneshot::Sender<Result<(), String>>,
+    ) -> Result<Vec<u8>, String> {
+        let mut started = Some(started);
+        let fail = |started: &mut Option<oneshot::Sender<_>>, e: String| {
+            if let Some(tx) = started.take() {
+                let _ = tx.send(Err(e.clone()));
+            }
+            e
+        };
+        let mut decoder = StreamDecoder::new(self.content_type.as_deref(), Some(&self.url));
+        let mut body = Vec::new();
+        let mut ended = false;
+        while !ended {
+            match resp.chunk().await {
+                Ok(Some(bytes)) if body.len() + bytes.len() > MAX_AUDIO_BYTES => {
+                    return Err(fail(
+                        &mut started,
+                        format!("{} is larger than {MAX_AUDIO_BYTES} bytes", self.url),
+                    ));
+                }
+                Ok(Some(bytes)) => {
+                    body.extend_from_slice(&bytes);
+                    decoder.push(&bytes);
+                }
+                Ok(None) => {
+                    decoder.finish();
+                    ended = true;
+                }
+                Err(e) => {
+                    return Err(fail(
+                        &mut started,
+                        format!("reading {} failed: {e}", self.url),
+                    ))
+                }
+            }
+            loop {
+                match decoder.poll_frame() {
+                    Ok(Poll::Frame(frame)) => self.audio.append(&frame[..]),
+                    Ok(Poll::NeedData) => break,
+                    Ok(Poll::End) => {
+                        ended = true;
+                        break;
+                    }
+                    Err(e) => return Err(fail(&mut started, format!("{}: {e}", self.url))),
+                }
+            }
+            if ended || self.audio.available() >= START_SAMPLES {
+                if let Some(tx) = started.take() {
+                    let _ = tx.send(Ok(()));
+                }
+            }
+        }
+        Ok(body)
+    }
+
+    /// A complete download goes to the disk cache and the in-memory copy, if cacheable.
+    async fn keep(self, body: Vec<u8>, prompts: &Prompts) {
+        let (Some(meta), Some(samples)) = (self.meta, self.audio.whole()) else {
+            return;
+        };
+        let (dir, saved) = (prompts.audio_dir.clone(), meta.clone());
+        let written =
+            tokio::task::spawn_blocking(move || audio_cache::save(&dir, &saved, Some(&body))).await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!(url = %self.url, error = %e, "cannot write the audio cache");
+        }
+        prompts.remember(&self.url, meta, samples);
     }
 }
 

@@ -68,12 +68,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let advertised_ip = config.advertised_sip_ip();
 
     let http = crate::url_policy::AppHttp::new(config.url_policy.clone())?;
-    let prompts = Prompts::new(
+    let prompts = Arc::new(Prompts::new(
         &config.data_dir.join("cache"),
         http.clone(),
         config.tts_url.clone(),
-    )?;
+    )?);
     let media = MediaEngine::start(config.sip_listen.ip(), config.rtp_ports);
+    // What a crash left mid-recording is listed before any call can record, then stored off
+    // the startup path (reading and storing an hour-long file takes a moment).
+    let recordings_dir = recordings_dir(&config.data_dir)?;
+    let leftovers = crate::recording_store::leftovers(&recordings_dir);
+    if !leftovers.is_empty() {
+        let store = store.clone();
+        tokio::spawn(async move {
+            crate::recording_store::recover(&store, leftovers).await;
+        });
+    }
     let (sip_tx, sip_rx) = tokio::sync::mpsc::unbounded_channel();
     let sms_webhook = config.sms_webhook.clone();
     let admission = api::admission::Admission::default();
@@ -97,7 +107,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             "localhost".into(),
             config.sip.realm.clone(),
         ]),
-        recordings_dir: recordings_dir(&config.data_dir)?,
+        recordings_dir: recordings_dir.clone(),
         http_base: config.http_base(),
     });
     let ua = UserAgent::new(UaConfig {
@@ -220,12 +230,10 @@ async fn bind_sip(
     Ok((udp, tcp, addr.port()))
 }
 
-/// The folder recordings are written to while a call records them. Whatever a previous run
-/// left there (a crash mid-recording) is removed: the engine's files are only kept once a
-/// call has stored them.
+/// The folder recordings are written to while a call records them. What a previous run left
+/// there (a crash or kill mid-recording) is kept for `recording_store::recover`.
 fn recordings_dir(data_dir: &std::path::Path) -> Result<std::path::PathBuf, ServeError> {
     let dir = data_dir.join("recordings-in-progress");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
         path: dir.display().to_string(),
         source,

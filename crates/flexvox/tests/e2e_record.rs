@@ -1,6 +1,7 @@
 //! Record on real SIP calls: an IVR takes a key, redirects to a Record, stores what the caller
 //! said as a File and plays it back from its RecordingUrl; a caller who hangs up while
-//! recording still leaves the message, and the action hears of it.
+//! recording still leaves the message, and the action hears of it; a server killed while
+//! recording stores what it had recorded when it starts again.
 
 mod common;
 
@@ -222,4 +223,164 @@ async fn a_caller_who_hangs_up_while_recording_still_leaves_the_message() {
     }
     let (_, status) = status.unwrap_or_else(|| panic!("no recording status callback"));
     assert_eq!(status["RecordingSid"], saved["RecordingSid"]);
+    // Stored: neither the temporary file nor its sidecar is left for a recovery to find.
+    let left: Vec<_> = std::fs::read_dir(server.data_dir.join("recordings-in-progress"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// The server is killed (SIGKILL) three seconds into a Record; started again on the same data
+/// folder, it stores what was on disk as `{CallSid}-recovered.wav` in the verb's container,
+/// where the Core API lists it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_cut_by_a_server_crash_is_stored_at_the_next_start() {
+    let mut server = Server::start("record_crash");
+    let token = server.credentials["core_api_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let container: Value = http
+        .post(format!("{}/core/v2/storage/containers", server.http))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "name": "voicemail" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let container_sid = container["container_sid"].as_str().unwrap().to_string();
+    let verb: &'static str = Box::leak(
+        format!(
+            r#"<Response><Record action="/saved" maxLength="60" timeout="60" trim="do-not-trim" containerSid="{container_sid}" recordingStatusCallback="/status"/></Response>"#
+        )
+        .into_boxed_str(),
+    );
+    let seen: Seen = Arc::default();
+    let addr = start_app(seen.clone(), verb).await;
+    server.set_did_url(&format!("http://{addr}/record")).await;
+
+    // A caller who would talk for 30 s.
+    let scenario = server.data_dir.join("uac_talk_long.xml");
+    let text = std::fs::read_to_string(common::sipp_scenario("uac_talk.xml"))
+        .unwrap()
+        .replace(
+            r#"<pause milliseconds="4000"/>"#,
+            r#"<pause milliseconds="30000"/>"#,
+        );
+    std::fs::write(&scenario, text).unwrap();
+    let (rtp_port, peer) = common::start_rtp_tone_peer(TONE_HZ);
+    let mut sipp = common::start_sipp_uac(
+        &server,
+        scenario.to_str().unwrap(),
+        "15550000001",
+        &["-key", "rtp_port", &rtp_port.to_string()],
+    );
+
+    // Kill the server once 3 s of the recording are on disk.
+    let dir = server.data_dir.join("recordings-in-progress");
+    let mut recording = None;
+    for _ in 0..200 {
+        recording = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.extension().is_some_and(|e| e == "wav")
+                    && p.metadata().is_ok_and(|m| m.len() >= 44 + 3 * 16_000)
+            });
+        if recording.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recording =
+        recording.unwrap_or_else(|| panic!("no recording under way\n{}", server.log_text()));
+    let mut sidecar = recording.clone().into_os_string();
+    sidecar.push(".json");
+    assert!(std::path::Path::new(&sidecar).exists(), "no sidecar");
+    server.kill();
+    let on_disk = (std::fs::metadata(&recording).unwrap().len() - 44) / 2;
+    let _ = sipp.kill();
+    let _ = sipp.wait();
+    tokio::task::block_in_place(|| peer.join().unwrap());
+    let call_sid = {
+        let seen = seen.lock().unwrap();
+        request(&seen, "/record", &server)["CallSid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    server.restart();
+    let name = format!("{call_sid}-recovered.wav");
+    let mut file = None;
+    for _ in 0..100 {
+        let page: Value = http
+            .get(format!("{}/core/v2/storage/files", server.http))
+            .bearer_auth(&token)
+            .query(&[("filter", format!("name eq '{name}'"))])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        file = page["items"].as_array().and_then(|i| i.first().cloned());
+        if file.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let file = file.unwrap_or_else(|| panic!("no {name} stored\n{}", server.log_text()));
+    assert_eq!(file["container_sid"], container_sid.as_str(), "{file}");
+    assert_eq!(file["mime_type"], "audio/wav", "{file}");
+    assert_eq!(file["publish"], "file_sid", "{file}");
+    let file_sid = file["file_sid"].as_str().unwrap();
+    let wav = http
+        .get(format!(
+            "{}/core/v2/storage/files/{file_sid}/data",
+            server.http
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // A valid WAV whose header counts every sample that was on disk.
+    assert_eq!(
+        u32::from_le_bytes(wav[4..8].try_into().unwrap()) as usize,
+        wav.len() - 8
+    );
+    let samples = media::decode(&wav, Some("audio/wav"), None).unwrap();
+    assert_eq!(samples.len() as u64, on_disk);
+    let tone_frames = samples.chunks(160).filter(|f| is_tone_frame(f)).count();
+    assert!(
+        tone_frames >= 140,
+        "{tone_frames} tone frames in the recovered recording"
+    );
+    // Published like a finished recording.
+    let public = reqwest::get(format!("{}/f/{file_sid}.wav", server.http))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200);
+    let log = server.log_text();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("recovered a recording") && l.contains(file_sid)),
+        "{log}"
+    );
+    // Nothing is left to recover again, and the app was not called back.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let seen = seen.lock().unwrap();
+    assert!(
+        !seen.iter().any(|(p, _)| p == "/saved" || p == "/status"),
+        "{seen:?}"
+    );
 }

@@ -1,9 +1,12 @@
 //! Recordings: the samples in the file are the samples pushed, in the chosen layout; trimming
 //! drops leading and trailing silence only; and a recording cut off without `finish` is a
-//! valid WAV holding all but at most the last second.
+//! valid WAV holding all but at most the last second, and `repair_wav` keeps every whole
+//! sample the writer had pushed out.
 
 use media::g711;
-use media::record::{Channels, RecordError, RecordFormat, Recorder, RecorderConfig};
+use media::record::{
+    repair_wav, Channels, RecordError, RecordFormat, Recorder, RecorderConfig, RepairError,
+};
 use media::wav::decode_to_call_rate;
 use std::io::Cursor;
 
@@ -226,4 +229,83 @@ fn a_cut_recording_keeps_all_but_the_last_second() {
 
 fn r_snapshot(r: &Recorder<&mut Cursor<Vec<u8>>>) -> Vec<u8> {
     r.output().get_ref().clone()
+}
+
+/// Dropped before its first header rewrite, with audio the header does not count and a torn
+/// last sample: `repair_wav` keeps every whole sample frame in the file.
+#[test]
+fn repairing_a_cut_recording_keeps_every_whole_sample_in_it() {
+    let caller = tone(125, 0);
+    let all = caller.concat();
+    let mut file = Cursor::new(Vec::new());
+    {
+        let config = RecorderConfig {
+            flush_every_ms: 10_000,
+            ..untrimmed(RecordFormat::Wav, Channels::Caller)
+        };
+        let mut r = Recorder::new(&mut file, config).expect("recorder");
+        for f in &caller {
+            r.push(f, &[]).expect("push");
+        }
+        // Dropped without finish: the crash.
+    }
+    let mut bytes = file.into_inner();
+    // The header still says "no audio".
+    assert_eq!(bytes[40..44], [0, 0, 0, 0]);
+    bytes.push(0x7f);
+    let repaired = repair_wav(&mut bytes).expect("repairable");
+    assert_eq!(repaired.frames, 20_000);
+    assert_eq!(repaired.duration_ms(), 2500);
+    assert_eq!(
+        (repaired.channels, repaired.rate, repaired.data_at),
+        (1, 8000, 44)
+    );
+    assert_eq!(bytes.len(), 44 + 40_000);
+    assert_eq!(decode_to_call_rate(&bytes).expect("valid"), all);
+    // Repairing a whole file changes nothing.
+    let before = bytes.clone();
+    repair_wav(&mut bytes).unwrap();
+    assert_eq!(bytes, before);
+}
+
+#[test]
+fn repairing_sets_the_fact_chunk_and_keeps_stereo_frames_whole() {
+    let mut file = Cursor::new(Vec::new());
+    {
+        let config = RecorderConfig {
+            flush_every_ms: 10_000,
+            ..untrimmed(RecordFormat::UlawWav, Channels::Stereo)
+        };
+        let mut r = Recorder::new(&mut file, config).expect("recorder");
+        for (a, b) in tone(10, 0).iter().zip(silence(10).iter()) {
+            r.push(a, b).expect("push");
+        }
+    }
+    let mut bytes = file.into_inner();
+    let header = bytes.len() - 3200;
+    // A torn frame: one channel of the next sample.
+    bytes.push(0xff);
+    let repaired = repair_wav(&mut bytes).expect("repairable");
+    assert_eq!((repaired.channels, repaired.frames), (2, 1600));
+    assert_eq!(bytes.len(), header + 3200);
+    let (channels, bits, tag, data) = wav_parts(&bytes);
+    assert_eq!((channels, bits, tag, data.len()), (2, 8, 7, 3200));
+    let fact = bytes.windows(4).position(|w| w == b"fact").unwrap() + 8;
+    assert_eq!(
+        u32::from_le_bytes(bytes[fact..fact + 4].try_into().unwrap()),
+        1600
+    );
+}
+
+#[test]
+fn a_file_cut_inside_its_header_or_not_a_wav_cannot_be_repaired() {
+    let mut file = Cursor::new(Vec::new());
+    Recorder::new(&mut file, untrimmed(RecordFormat::Wav, Channels::Caller)).unwrap();
+    let whole = file.into_inner();
+    let mut empty = whole.clone();
+    assert_eq!(repair_wav(&mut empty).map(|r| r.frames), Ok(0));
+    let mut cut = whole[..30].to_vec();
+    assert_eq!(repair_wav(&mut cut), Err(RepairError::NoData));
+    let mut raw = vec![0xffu8; 400];
+    assert_eq!(repair_wav(&mut raw), Err(RepairError::NotWav));
 }

@@ -3,7 +3,7 @@
 
 use crate::{Tts, TtsError, Voice};
 use media::{resample, CALL_RATE};
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::Mutex;
 
 #[repr(C)]
@@ -19,8 +19,14 @@ extern "C" {
     fn flite_init() -> c_int;
     fn register_cmu_us_slt(voxdir: *const c_char) -> *mut c_void;
     fn register_cmu_us_rms(voxdir: *const c_char) -> *mut c_void;
-    fn flite_text_to_wave(text: *const c_char, voice: *mut c_void) -> *mut CstWave;
-    fn delete_wave(wave: *mut CstWave);
+    // The utterance, its relations and items are opaque here: only walked and read.
+    fn flite_synth_text(text: *const c_char, voice: *mut c_void) -> *mut c_void;
+    fn delete_utterance(utt: *mut c_void);
+    fn utt_wave(utt: *mut c_void) -> *mut CstWave;
+    fn utt_relation(utt: *const c_void, name: *const c_char) -> *mut c_void;
+    fn relation_head(relation: *mut c_void) -> *mut c_void;
+    fn item_next(item: *const c_void) -> *mut c_void;
+    fn item_feat_string(item: *const c_void, name: *const c_char) -> *const c_char;
 }
 
 struct Voices {
@@ -50,6 +56,62 @@ impl Flite {
             voices: Mutex::new(voices),
         }
     }
+
+    /// Runs flite on `text` (what `flite_text_to_wave` does: `flite_synth_text`) and hands the
+    /// utterance (a non-null `cst_utterance*`) to `read` while it lives: `read` must not keep
+    /// any pointer into it. `synthesize` and `words` both come through here, so the words the
+    /// tests check are the analysis the audio is made from.
+    fn with_utterance<R>(
+        &self,
+        voice: Voice,
+        text: &str,
+        read: impl FnOnce(*mut c_void) -> R,
+    ) -> Result<R, TtsError> {
+        let text = CString::new(text).map_err(|_| TtsError::NulInText)?;
+        let voices = self.voices.lock().unwrap_or_else(|e| e.into_inner());
+        let voice_ptr = match voice {
+            Voice::Man => voices.man,
+            Voice::Woman => voices.woman,
+        };
+        // SAFETY: `text` is a valid C string and `voice_ptr` came from a register function.
+        let utt = unsafe { flite_synth_text(text.as_ptr(), voice_ptr) };
+        if utt.is_null() {
+            return Err(TtsError::NoAudio);
+        }
+        let out = read(utt);
+        // SAFETY: `utt` came from flite_synth_text and is deleted exactly once, after `read`,
+        // still under the lock.
+        unsafe { delete_utterance(utt) };
+        Ok(out)
+    }
+
+    /// The words flite says for `text` after its text analysis (numbers, ordinals, money and
+    /// symbols expanded): the names in the utterance's "Word" relation, lower case. "123"
+    /// gives `["one", "hundred", "twenty", "three"]`. For tests and diagnostics: the audio is
+    /// made too and thrown away.
+    pub fn words(&self, voice: Voice, text: &str) -> Result<Vec<String>, TtsError> {
+        self.with_utterance(voice, text, |utt| {
+            let mut words = Vec::new();
+            // SAFETY: `utt` is a live utterance; its relation and items are only walked, and
+            // each "name" string is copied out before the utterance is deleted.
+            unsafe {
+                let relation = utt_relation(utt, c"Word".as_ptr());
+                let mut item = if relation.is_null() {
+                    std::ptr::null_mut()
+                } else {
+                    relation_head(relation)
+                };
+                while !item.is_null() {
+                    let name = item_feat_string(item, c"name".as_ptr());
+                    if !name.is_null() {
+                        words.push(CStr::from_ptr(name).to_string_lossy().into_owned());
+                    }
+                    item = item_next(item);
+                }
+            }
+            words
+        })
+    }
 }
 
 impl Default for Flite {
@@ -60,31 +122,24 @@ impl Default for Flite {
 
 impl Tts for Flite {
     fn synthesize(&self, voice: Voice, text: &str) -> Result<Vec<i16>, TtsError> {
-        let text = CString::new(text).map_err(|_| TtsError::NulInText)?;
-        let voices = self.voices.lock().unwrap_or_else(|e| e.into_inner());
-        let voice_ptr = match voice {
-            Voice::Man => voices.man,
-            Voice::Woman => voices.woman,
-        };
-        // SAFETY: `text` is a valid C string, `voice_ptr` came from a register function, and
-        // the wave is read within its bounds and freed exactly once.
-        let (rate, samples) = unsafe {
-            let wave = flite_text_to_wave(text.as_ptr(), voice_ptr);
-            if wave.is_null() {
-                return Err(TtsError::NoAudio);
+        let (rate, samples) = self.with_utterance(voice, text, |utt| {
+            // SAFETY: `utt` is a live utterance; its wave belongs to it and is read within its
+            // bounds and copied out, not freed here.
+            unsafe {
+                let wave = utt_wave(utt);
+                if wave.is_null() {
+                    return (1, Vec::new());
+                }
+                let w = &*wave;
+                let n = (w.num_samples.max(0) as usize) * (w.num_channels.max(1) as usize);
+                let samples = if w.samples.is_null() || n == 0 {
+                    Vec::new()
+                } else {
+                    std::slice::from_raw_parts(w.samples, n).to_vec()
+                };
+                (w.sample_rate.max(1) as u32, samples)
             }
-            let w = &*wave;
-            let n = (w.num_samples.max(0) as usize) * (w.num_channels.max(1) as usize);
-            let samples = if w.samples.is_null() || n == 0 {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(w.samples, n).to_vec()
-            };
-            let rate = w.sample_rate.max(1) as u32;
-            delete_wave(wave);
-            (rate, samples)
-        };
-        drop(voices);
+        })?;
         if samples.is_empty() {
             return Err(TtsError::NoAudio);
         }
@@ -122,19 +177,5 @@ mod tests {
             );
         }
         assert_ne!(woman, man);
-    }
-
-    #[test]
-    fn reads_numbers_as_the_reference_says() {
-        let tts = Flite::new();
-        let whole = tts.synthesize(Voice::Woman, "123").unwrap();
-        let digits = tts.synthesize(Voice::Woman, "1 2 3").unwrap();
-        // "one hundred twenty-three" takes longer than "one two three".
-        assert!(
-            whole.len() > digits.len(),
-            "{} vs {}",
-            whole.len(),
-            digits.len()
-        );
     }
 }

@@ -12,7 +12,7 @@ mod tests;
 pub use capture::{DetectKind, Detection, FinishedBy, RecordingDone, RecordingRequest};
 
 use media::rtcp::{ntp_from_unix, RtcpConfig};
-use media::session::Encoding;
+use media::session::{Encoding, PlaybackControl};
 use media::{MediaSession, Prompt, PromptId};
 use std::collections::HashSet;
 use std::fs::File;
@@ -60,6 +60,7 @@ enum Command {
     },
     Start(u64),
     Play(u64, Prompt),
+    Control(u64, PlaybackControl),
     SendDigits(u64, String),
     /// Relay each leg's received audio to the other (None unbridges).
     Bridge(u64, Option<u64>),
@@ -217,6 +218,11 @@ impl MediaEngine {
 
     pub fn play(&self, id: u64, prompt: Prompt) {
         let _ = self.commands.send(Command::Play(id, prompt));
+    }
+
+    /// Seeks, pauses or interrupts the prompt playing (Play's control keys).
+    pub fn control(&self, id: u64, control: PlaybackControl) {
+        let _ = self.commands.send(Command::Control(id, control));
     }
 
     /// Sends DTMF keys (`,` = 0.5 s pause); `EngineEvent::DigitsSent` follows.

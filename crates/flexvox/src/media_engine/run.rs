@@ -249,6 +249,11 @@ impl Engine {
                     s.session.play(prompt);
                 }
             }
+            Command::Control(id, control) => {
+                if let Some(s) = slots.get_mut(&id) {
+                    s.session.control(control);
+                }
+            }
             Command::Bridge(id, peer) => {
                 if let Some(s) = slots.get_mut(&id) {
                     s.bridged_to = peer;

@@ -98,7 +98,7 @@ struct Sim {
     media_end: Option<Instant>,
     paused_remaining: Option<Duration>,
     timeline: Timeline,
-    prompts: Prompts,
+    prompts: std::sync::Arc<Prompts>,
     http: crate::url_policy::AppHttp,
     recordings: u32,
 }
@@ -135,11 +135,11 @@ pub async fn simulate(args: SimulateArgs) -> Result<(), SimulateError> {
     let status_callback = args.status_callback.clone().map(|u| (u, HttpMethod::Post));
     // A developer's own machine: the app usually runs on localhost, so nothing is denied.
     let http = crate::url_policy::AppHttp::new(crate::url_policy::UrlPolicy::default())?;
-    let prompts = Prompts::new(
+    let prompts = std::sync::Arc::new(Prompts::new(
         &std::env::temp_dir().join("flexvox-simulate-cache"),
         http.clone(),
         None,
-    )?;
+    )?);
     let t0 = Instant::now();
     let mut sim = Sim {
         interp: Interpreter::new(
@@ -376,7 +376,7 @@ impl Sim {
             PlayControl::Information { audio_url } => {
                 let info = self
                     .prompts
-                    .play(&audio_url)
+                    .play_whole(&audio_url)
                     .await
                     .map(|s| s.len() as f64 / 8000.0)
                     .unwrap_or(0.0);
@@ -441,7 +441,7 @@ impl Sim {
                     PlaySource::Url(url) => (
                         url.clone(),
                         self.prompts
-                            .play(&url)
+                            .play_whole(&url)
                             .await
                             .map(|s| s.len() as f64 / 8000.0),
                     ),

@@ -36,6 +36,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     pub log: PathBuf,
     pub credentials: Value,
+    /// The extra `serve` arguments, for `restart`.
+    pub extra: Vec<String>,
 }
 
 impl Server {
@@ -49,25 +51,38 @@ impl Server {
             std::env::temp_dir().join(format!("flexvox-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
         std::fs::create_dir_all(&data_dir).unwrap();
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        Server::launch(data_dir, extra)
+    }
+
+    /// Runs the binary on `data_dir` (on fresh ports), its log appended to `server.log`.
+    fn launch(data_dir: PathBuf, extra: Vec<String>) -> Server {
         let http_port = free_tcp_port();
         let sip_port = free_udp_port();
         // An RTP range of our own per test process, away from the ephemeral range.
         let rtp_low = 30000 + (std::process::id() % 500) as u16 * 20;
         let log = data_dir.join("server.log");
+        let credentials_path = data_dir.join("credentials.json");
+        // Written anew by each start: its presence says this one is up.
+        let _ = std::fs::remove_file(&credentials_path);
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_flexvox"))
             .args(["serve", "--http-listen", &format!("127.0.0.1:{http_port}")])
             .args(["--sip-listen", &format!("127.0.0.1:{sip_port}")])
             .args(["--rtp-ports", &format!("{rtp_low}-{}", rtp_low + 19)])
             .args(["--data-dir", data_dir.to_str().unwrap()])
-            .args(extra)
+            .args(&extra)
             .env("RUST_LOG", "info,sqlx=warn")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stderr(log_file)
             .spawn()
             .expect("starting the flexvox binary");
         let http = format!("http://127.0.0.1:{http_port}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        let credentials_path = data_dir.join("credentials.json");
         loop {
             let up = std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok()
                 && credentials_path.exists();
@@ -81,8 +96,17 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let credentials =
-            serde_json::from_str(&std::fs::read_to_string(credentials_path).unwrap()).unwrap();
+        // Written just before the port opens; give a slow write a moment.
+        let credentials = loop {
+            let text = std::fs::read_to_string(&credentials_path).unwrap_or_default();
+            match serde_json::from_str(&text) {
+                Ok(c) => break c,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "credentials.json: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
         Server {
             child,
             http,
@@ -90,7 +114,22 @@ impl Server {
             data_dir,
             log,
             credentials,
+            extra,
         }
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown of any kind, as in a crash).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same data folder (the database, storage and whatever
+    /// the last run left), on new ports, with the same arguments. Kills it first if it runs.
+    pub fn restart(&mut self) {
+        self.kill();
+        // The old value's drop has nothing left to kill: its process is reaped.
+        *self = Server::launch(self.data_dir.clone(), self.extra.clone());
     }
 
     pub fn login(&self) -> (String, String) {
@@ -230,7 +269,7 @@ pub fn start_rtp_tone_peer_pressing(
 }
 
 /// Like `start_rtp_caller`, and presses `keys` (RFC 4733, payload type 101, 100 ms each with
-/// 100 ms between) starting `after` the first packet from flexvox arrives.
+/// 160 ms between; `,` waits a second) starting `after` the first packet from flexvox arrives.
 pub fn start_rtp_caller_pressing(
     keys: &str,
     after: Duration,
@@ -249,6 +288,11 @@ fn start_rtp_peer(
     // One entry per 20 ms packet we send: Some((event, end, duration)) for telephone-event.
     let mut plan: Vec<Option<(u8, bool, u16)>> = Vec::new();
     for key in keys.chars() {
+        if key == ',' {
+            // A second without pressing anything.
+            plan.extend(std::iter::repeat_n(None, 50));
+            continue;
+        }
         let event = match key {
             '0'..='9' => key as u8 - b'0',
             '*' => 10,
@@ -407,6 +451,24 @@ pub fn run_sipp_uac(
         }
     }
     (status.status.success(), errors)
+}
+
+/// Starts SIPp as a UAC placing one call, without waiting for it (kill it when done).
+pub fn start_sipp_uac(server: &Server, scenario: &str, service: &str, extra: &[&str]) -> Child {
+    let local_port = free_udp_port();
+    let workdir = server.data_dir.join(format!("sipp-{local_port}"));
+    std::fs::create_dir_all(&workdir).unwrap();
+    Command::new("sipp")
+        .arg(format!("127.0.0.1:{}", server.sip_port))
+        .args(["-sf", &sipp_scenario(scenario), "-s", service])
+        .args(["-i", "127.0.0.1", "-p", &local_port.to_string()])
+        .args(["-m", "1", "-timeout", "100s", "-nostdin", "-trace_err"])
+        .args(extra)
+        .current_dir(&workdir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("running sipp (apt-get install sip-tester)")
 }
 
 /// Starts a SIPp UAS (one call) on `port` running `scenario`, working in a folder of the

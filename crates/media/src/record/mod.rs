@@ -16,8 +16,16 @@
 //!
 //! End conditions (maxLength, timeout, finishOnKey) are the caller's: it reads
 //! [`Recorder::received_ms`] and [`Recorder::quiet_run_ms`].
+//!
+//! After a crash, [`repair_wav`] sets a cut file's sizes from its length (keeping audio the
+//! writer pushed out after the last header rewrite).
 
 mod header;
+#[cfg(feature = "mp3-recording")]
+pub mod mp3;
+mod repair;
+
+pub use repair::{repair_wav, RepairError, RepairedWav};
 
 use crate::detect::{Activity, EnergyConfig, EnergyDetector};
 use crate::{g711, CALL_RATE};

@@ -341,7 +341,9 @@ impl Leg {
             let ctx = self.ctx.clone();
             tokio::spawn(async move {
                 match ctx.prompts.play(&url).await {
-                    Ok(samples) => ctx.media.play(key, media::Prompt::audio(0, samples, 1, 0)),
+                    Ok(audio) => ctx
+                        .media
+                        .play(key, media::Prompt::of(0, audio.into_source(), 1, 0)),
                     Err(e) => tracing::info!(error = %e, "dial: confirmSound cannot play"),
                 }
             });

@@ -3,7 +3,7 @@
 
 use crate::fetcher;
 use crate::media_engine::{DetectKind, Detection, EngineEvent, RtpSocket, StreamFormat};
-use crate::prompts::voice_for;
+use crate::prompts::{voice_for, Audio};
 use crate::sip_driver::{OutboundEvent, SipCommand};
 use crate::CallContext;
 use callflow::interpreter::RecordOutcome;
@@ -11,6 +11,7 @@ use callflow::model::{PlaySource, Record};
 use callflow::{Input, Output};
 use media::detect::AmdParams;
 use media::session::Encoding;
+use media::session::Source;
 use media::{Prompt, PromptId};
 use sip::sdp::{self, Codec, Negotiated};
 use std::future::Future;
@@ -91,6 +92,7 @@ pub struct Leg {
 }
 
 mod dial;
+mod play_control;
 mod record;
 mod recording;
 mod recording_leg;
@@ -181,6 +183,8 @@ impl Leg {
     }
 
     pub fn play(&mut self, prompt: Prompt) {
+        // A background Play gives way to the next verb that plays something.
+        self.stop_background();
         self.current_prompt = Some(prompt.id);
         self.ctx.media.play(self.media_id, prompt);
     }
@@ -329,15 +333,26 @@ impl Leg {
 
     fn prompt(
         &mut self,
-        load: impl Future<Output = Result<Arc<[i16]>, String>> + Send + 'static,
+        load: impl Future<Output = Result<Source, String>> + Send + 'static,
         loops: u32,
         gap_secs: u32,
+    ) -> Pending {
+        self.prompt_cut(load, loops, gap_secs, play_control::Cut::default())
+    }
+
+    /// A prompt that starts `cut.skip_secs` in and stops after `cut.limit_secs` (0: no limit).
+    fn prompt_cut(
+        &mut self,
+        load: impl Future<Output = Result<Source, String>> + Send + 'static,
+        loops: u32,
+        gap_secs: u32,
+        cut: play_control::Cut,
     ) -> Pending {
         let id = self.fresh_prompt_id();
         Box::pin(async move {
             Step::PromptReady(
                 load.await
-                    .map(|s| Prompt::audio(id, s, loops, gap_secs as usize * 8000)),
+                    .map(|source| cut.prompt(id, source, loops, gap_secs)),
             )
         })
     }
@@ -382,7 +397,7 @@ impl Leg {
                     }
                 }
                 Some(self.prompt(
-                    async move { ctx.prompts.say(&voice, &text).await },
+                    async move { ctx.prompts.say(&voice, &text).await.map(Source::Samples) },
                     loops,
                     loop_pause_secs,
                 ))
@@ -391,27 +406,45 @@ impl Leg {
                 source,
                 loops,
                 loop_pause_secs,
-                ..
-            } => match source {
-                PlaySource::Url(url) => Some(self.prompt(
-                    async move { ctx.prompts.play(&url).await },
-                    loops,
-                    loop_pause_secs,
-                )),
-                PlaySource::File(file_sid) => {
-                    let account_sid = self.account_sid.clone();
-                    Some(self.prompt(
-                        async move {
-                            ctx.prompts
-                                .play_file(&ctx.store, &account_sid, &file_sid)
-                                .await
-                        },
-                        loops,
-                        loop_pause_secs,
-                    ))
+                skip_secs,
+                time_limit_secs,
+                background,
+            } => {
+                let load: Pin<Box<dyn Future<Output = Result<Source, String>> + Send>> =
+                    match source {
+                        PlaySource::Url(url) => {
+                            Box::pin(
+                                async move { ctx.prompts.play(&url).await.map(Audio::into_source) },
+                            )
+                        }
+                        PlaySource::File(file_sid) => {
+                            let account_sid = self.account_sid.clone();
+                            Box::pin(async move {
+                                ctx.prompts
+                                    .play_file(&ctx.store, &account_sid, &file_sid)
+                                    .await
+                                    .map(Source::Samples)
+                            })
+                        }
+                        PlaySource::Digits(digits) => return self.send_digits(&digits),
+                    };
+                let cut = play_control::Cut {
+                    skip_secs,
+                    limit_secs: time_limit_secs,
+                };
+                if background {
+                    self.play_in_background(load, loops, loop_pause_secs, cut);
+                    return None;
                 }
-                PlaySource::Digits(digits) => self.send_digits(&digits),
-            },
+                Some(self.prompt_cut(load, loops, loop_pause_secs, cut))
+            }
+            Output::Silence { millis } if self.background_prompt.is_some() => {
+                // Timed beside the background audio, which goes on playing.
+                Some(Box::pin(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                    Step::Input(Input::MediaDone)
+                }))
+            }
             Output::Silence { millis } => {
                 let id = self.fresh_prompt_id();
                 Some(Box::pin(async move {
@@ -452,7 +485,11 @@ impl Leg {
                     .detect(self.media_id, DetectKind::Amd(amd_params(&amd)));
                 None
             }
-            out @ (Output::PlayControl(_) | Output::SipCredentials { .. }) => {
+            Output::PlayControl(control) => {
+                self.play_control(control);
+                None
+            }
+            out @ Output::SipCredentials { .. } => {
                 tracing::info!(call_sid = %self.call_sid, ?out, "not performed on calls yet");
                 None
             }

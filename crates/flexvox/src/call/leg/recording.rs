@@ -4,19 +4,15 @@
 //! the app, the endpoint or the default names, published at `/f/{file_access_name}`.
 
 use crate::media_engine::{FinishedBy, RecordingDone, RecordingRequest};
+use crate::recording_store::{Sidecar, SIDECAR_VERSION};
 use crate::CallContext;
 use callflow::interpreter::RecordOutcome;
 use callflow::model::Record;
 use media::record::{Channels, RecordFormat};
 use media::{Prompt, PromptId};
 use std::path::{Path, PathBuf};
-use store::{ContainerFields, StoredFileFields};
+use store::StoredFileFields;
 
-/// Where recordings go when neither the Record verb nor the endpoint names a container.
-pub const DEFAULT_CONTAINER: &str = "recordings";
-/// The default container's quotas: room for a voicemail box, not the API's upload default.
-const DEFAULT_CONTAINER_FILES: i64 = 10_000;
-const DEFAULT_CONTAINER_BYTES: i64 = 10 << 30;
 /// Record without `maxLength` stops after an hour (Twilio's default; the reference has none).
 pub const DEFAULT_MAX_LENGTH_SECS: u64 = 3600;
 
@@ -70,6 +66,24 @@ pub fn request(record: &Record, path: PathBuf, foreground: bool) -> RecordingReq
     }
 }
 
+/// What storing the recording needs should the server die before the call stores it.
+pub fn sidecar(record: &Record, call_sid: &str, account_sid: &str) -> Sidecar {
+    let (_, extension, mime_type) = file_format(record);
+    Sidecar {
+        version: SIDECAR_VERSION,
+        call_sid: call_sid.into(),
+        account_sid: account_sid.into(),
+        container_sid: record.container_sid.clone(),
+        extension: extension.into(),
+        mime_type: mime_type.into(),
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        recording_status_callback: record
+            .recording_status_callback
+            .as_ref()
+            .map(|a| a.url.clone()),
+    }
+}
+
 /// A fresh temporary path for the engine to write to.
 pub fn temporary_path(dir: &Path, call_sid: &str, extension: &str) -> PathBuf {
     dir.join(format!(
@@ -101,7 +115,7 @@ pub fn outcome(status: &str) -> RecordOutcome {
 }
 
 /// Turns what the engine reported into a stored File and the interpreter's RecordDone.
-/// The temporary file is removed in every case.
+/// The temporary file and its sidecar (`recording_store`) are removed in every case.
 pub async fn conclude(
     ctx: &CallContext,
     account_sid: &str,
@@ -113,6 +127,9 @@ pub async fn conclude(
         Err(why) => (outcome("failed"), Some(format!("recording failed: {why}"))),
         Ok(done) => save(ctx, account_sid, &active, &done).await,
     };
+    // The sidecar first: a crash between the two leaves a file without one, which the next
+    // start discards rather than storing a second time.
+    crate::recording_store::remove_sidecar(&active.path).await;
     let _ = tokio::fs::remove_file(&active.path).await;
     (RecordOutcome { digits, ..outcome }, note)
 }
@@ -131,7 +148,12 @@ async fn save(
         );
     }
     let stored = async {
-        let (partner_sid, container_sid) = container_for(ctx, account_sid, &active.record).await?;
+        let (partner_sid, container_sid) = crate::recording_store::container_for(
+            &ctx.store,
+            account_sid,
+            active.record.container_sid.as_deref(),
+        )
+        .await?;
         let bytes = tokio::fs::read(&active.path)
             .await
             .map_err(|e| format!("reading the recording: {e}"))?;
@@ -169,43 +191,6 @@ async fn save(
         }
         Err(why) => (outcome("failed"), Some(format!("recording failed: {why}"))),
     }
-}
-
-/// The container named by the verb, else by the FlexML endpoint's `container_sid` property,
-/// else the partner's `recordings` container (created on first use).
-async fn container_for(
-    ctx: &CallContext,
-    account_sid: &str,
-    record: &Record,
-) -> Result<(String, String), String> {
-    let endpoint = ctx
-        .store
-        .account_endpoint(account_sid)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("account {account_sid} has no endpoint"))?;
-    let from_endpoint = endpoint
-        .properties
-        .get("container_sid")
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty() && *s != "null")
-        .map(String::from);
-    let container_sid = match record.container_sid.clone().or(from_endpoint) {
-        Some(sid) => sid,
-        None => {
-            let fields = ContainerFields {
-                quota_files: DEFAULT_CONTAINER_FILES,
-                quota_bytes: DEFAULT_CONTAINER_BYTES,
-                ..ContainerFields::default()
-            };
-            ctx.store
-                .container_named(&endpoint.partner_sid, DEFAULT_CONTAINER, &fields)
-                .await
-                .map_err(|e| e.to_string())?
-                .container_sid
-        }
-    };
-    Ok((endpoint.partner_sid, container_sid))
 }
 
 #[cfg(test)]

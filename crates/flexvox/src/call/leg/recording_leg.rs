@@ -37,8 +37,16 @@ impl Leg {
         }
         let path = recording::temporary_path(&self.ctx.recordings_dir, &self.call_sid, extension);
         let request = recording::request(&record, path.clone(), foreground);
+        // Before the engine creates the file, so that no recording is ever without one.
+        let sidecar = recording::sidecar(&record, &self.call_sid, &self.account_sid);
+        if let Err(e) = crate::recording_store::write_sidecar(&path, &sidecar) {
+            self.note(format!(
+                "the recording's sidecar cannot be written ({e}): a crash would lose it"
+            ));
+        }
         if let Err(e) = self.ctx.media.start_recording(self.media_id, &request) {
             self.note(format!("recording could not start: {e}"));
+            let _ = std::fs::remove_file(crate::recording_store::sidecar_path(&path));
             return foreground.then(|| Input::RecordDone(recording::outcome("failed")));
         }
         if foreground {
@@ -64,9 +72,10 @@ impl Leg {
         let call_sid = self.call_sid.clone();
         self.background_task = Some(tokio::spawn(async move {
             match ctx.prompts.play(&url).await {
-                Ok(samples) => ctx
-                    .media
-                    .play(media_id, media::Prompt::audio(id, samples, loops, 0)),
+                Ok(audio) => ctx.media.play(
+                    media_id,
+                    media::Prompt::of(id, audio.into_source(), loops, 0),
+                ),
                 Err(e) => {
                     tracing::info!(%call_sid, error = %e, "background audio for the recording cannot play")
                 }
