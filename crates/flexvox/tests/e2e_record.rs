@@ -384,3 +384,48 @@ async fn a_recording_cut_by_a_server_crash_is_stored_at_the_next_start() {
         "{seen:?}"
     );
 }
+
+/// `fileFormat="mp3"` with the opt-in LAME encoder: the File is an MP3 of the caller's audio.
+#[cfg(feature = "mp3-recording")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mp3_recording_is_stored_as_mp3() {
+    let seen: Seen = Arc::default();
+    let addr = start_app(
+        seen.clone(),
+        r#"<Response><Record action="/saved" maxLength="2" fileFormat="mp3" trim="do-not-trim"/></Response>"#,
+    )
+    .await;
+    let server = Server::start("record_mp3");
+    server.set_did_url(&format!("http://{addr}/record")).await;
+    let (rtp_port, peer) = common::start_rtp_tone_peer(TONE_HZ);
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            &server,
+            "uac_hello.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+    let _ = tokio::task::block_in_place(|| peer.join().unwrap());
+    let seen = seen.lock().unwrap().clone();
+    let saved = request(&seen, "/saved", &server);
+    let sid = saved["RecordingSid"].as_str().unwrap();
+    let url = saved["RecordingUrl"].as_str().unwrap();
+    assert_eq!(url, format!("{}/f/{sid}.mp3", server.http), "{saved}");
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "audio/mpeg");
+    let mp3 = response.bytes().await.unwrap();
+    // 32 kbps: about 4 KB a second, a quarter of the WAV.
+    assert!((6_000..=12_000).contains(&mp3.len()), "{} bytes", mp3.len());
+    let samples = media::decode(&mp3, Some("audio/mpeg"), None).unwrap();
+    assert!(
+        (15_200..=16_800).contains(&samples.len()),
+        "{} samples decoded",
+        samples.len()
+    );
+    let tone_frames = samples.chunks(160).filter(|f| is_tone_frame(f)).count();
+    assert!(tone_frames >= 85, "{tone_frames} frames of the caller's tone");
+}

@@ -27,14 +27,48 @@ pub struct Active {
     pub key: Option<char>,
 }
 
-/// How the verb's attributes map onto the engine's recording: (format, file extension, MIME).
+/// Whether `fileFormat="mp3"` gives MP3 files: only with LAME (LGPL), the opt-in
+/// `mp3-recording` feature. Without it such recordings are stored as WAV (the timeline says so).
+pub const MP3_ENCODER: bool = cfg!(feature = "mp3-recording");
+
+/// How the verb's attributes map onto the engine's recording: (format, file extension of the
+/// engine's file, MIME type of the stored File). MP3 is encoded from the engine's WAV when the
+/// recording is stored.
 pub fn file_format(record: &Record) -> (RecordFormat, &'static str, &'static str) {
     match record.file_format.as_str() {
         "ul" => (RecordFormat::Ulaw, "ul", "audio/basic"),
-        // mp3 has no permissively licensed encoder in the default build: such recordings are
-        // stored as WAV (the call's timeline says so).
+        "mp3" if MP3_ENCODER => (RecordFormat::Wav, "wav", "audio/mpeg"),
         _ => (RecordFormat::Wav, "wav", "audio/wav"),
     }
+}
+
+/// The bytes stored for a recording: the engine's file, or its audio encoded as MP3.
+async fn stored_bytes(record: &Record, file: Vec<u8>) -> Result<Vec<u8>, String> {
+    if file_format(record).2 != "audio/mpeg" {
+        return Ok(file);
+    }
+    tokio::task::spawn_blocking(move || encode_mp3(&file))
+        .await
+        .map_err(|e| format!("the MP3 encoder task failed: {e}"))?
+}
+
+#[cfg(feature = "mp3-recording")]
+fn encode_mp3(wav: &[u8]) -> Result<Vec<u8>, String> {
+    use media::record::mp3::{Mp3Config, Mp3Encoder};
+    // Two-channel recordings are mixed down: the MP3 encoder here is mono.
+    let samples = media::decode(wav, Some("audio/wav"), None)
+        .map_err(|e| format!("reading the recording for MP3: {e}"))?;
+    let mut encoder =
+        Mp3Encoder::with_lame_tag(std::io::Cursor::new(Vec::new()), Mp3Config::default())
+            .map_err(|e| e.to_string())?;
+    encoder.push(&samples).map_err(|e| e.to_string())?;
+    let (out, _) = encoder.finish().map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+#[cfg(not(feature = "mp3-recording"))]
+fn encode_mp3(_wav: &[u8]) -> Result<Vec<u8>, String> {
+    Err("this build has no MP3 encoder".into())
 }
 
 /// `direction`: `in` the caller, `out` what the caller hears. `any` is both sides mixed for a
@@ -157,6 +191,7 @@ async fn save(
         let bytes = tokio::fs::read(&active.path)
             .await
             .map_err(|e| format!("reading the recording: {e}"))?;
+        let bytes = stored_bytes(&active.record, bytes).await?;
         let fields = StoredFileFields {
             name: String::new(),
             mime_type: file_format(&active.record).2.into(),
@@ -233,7 +268,9 @@ mod tests {
         let s = request(&record(r#"recordSession="true""#), "s.wav".into(), false);
         assert_eq!(s.channels, Channels::Mixed);
         assert_eq!((s.silence_timeout_ms, s.max_ms), (None, None));
-        // mp3 is stored as WAV.
-        assert_eq!(file_format(&record(r#"fileFormat="mp3""#)).1, "wav");
+        // mp3 is recorded as WAV, and stored as MP3 only with the encoder.
+        let mp3 = file_format(&record(r#"fileFormat="mp3""#));
+        assert_eq!(mp3.1, "wav");
+        assert_eq!(mp3.2 == "audio/mpeg", MP3_ENCODER);
     }
 }

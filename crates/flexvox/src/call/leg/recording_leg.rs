@@ -32,8 +32,12 @@ impl Leg {
     /// Starts the engine's recording; a Record verb that cannot start is reported failed.
     pub(super) fn begin_recording(&mut self, record: Record, foreground: bool) -> Option<Input> {
         let (_, extension, _) = recording::file_format(&record);
-        if record.file_format == "mp3" {
-            self.note("mp3 recordings are stored as WAV: no mp3 encoder in this build".into());
+        if record.file_format == "mp3" && !recording::MP3_ENCODER {
+            self.note(
+                "mp3 recordings are stored as WAV: this build has no mp3 encoder \
+                 (the mp3-recording feature)"
+                    .into(),
+            );
         }
         let path = recording::temporary_path(&self.ctx.recordings_dir, &self.call_sid, extension);
         let request = recording::request(&record, path.clone(), foreground);
@@ -111,12 +115,7 @@ impl Leg {
         let active = self.recordings.remove(at);
         let foreground = active.foreground;
         if foreground {
-            if let Some(task) = self.background_task.take() {
-                task.abort();
-            }
-            if self.background_prompt.take().is_some() {
-                self.ctx.media.stop(self.media_id);
-            }
+            self.stop_background();
         }
         self.storing += 1;
         let ctx = self.ctx.clone();
