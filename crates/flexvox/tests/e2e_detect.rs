@@ -6,7 +6,7 @@ mod common;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{run_sipp_uac, Server};
+use common::Server;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,17 +33,7 @@ async fn app(seen: Seen, first: &'static str) -> std::net::SocketAddr {
 /// the packets the caller received.
 async fn call_with_tone(server: &Server) -> Duration {
     let (rtp_port, peer) = common::start_rtp_tone_peer(440.0);
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| peer.join().unwrap());
     packets.last().unwrap().0 - packets[0].0
 }

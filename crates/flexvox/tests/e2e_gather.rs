@@ -6,7 +6,7 @@ mod common;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{run_sipp_uac, Server};
+use common::Server;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,17 +38,7 @@ async fn a_key_pressed_during_the_prompt_reaches_the_gather_action() {
     server.set_did_url(&format!("http://{addr}/ivr")).await;
 
     let (rtp_port, recorder) = common::start_rtp_caller_pressing("7", Duration::from_millis(1500));
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
 
     let seen = seen.lock().unwrap().clone();
@@ -75,17 +65,7 @@ async fn the_dtmf_verb_sends_rfc4733_events_to_the_caller() {
     let server = Server::start("dtmf");
     server.set_did_url(&format!("http://{addr}/dtmf")).await;
     let (rtp_port, recorder) = common::start_rtp_caller();
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
     // Decode the telephone-event packets back into key presses (one per event timestamp).
     let mut keys = String::new();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run_sipp_uac, start_app, Server};
+use common::{start_app, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plays_a_wav_then_pauses_then_hangs_up() {
@@ -13,17 +13,7 @@ async fn plays_a_wav_then_pauses_then_hangs_up() {
     server.set_did_url(&format!("http://{app}/hello")).await;
 
     let (rtp_port, recorder) = common::start_rtp_caller();
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
     let levels = common::frame_levels_ulaw(&packets);
     let tone: Vec<bool> = levels.iter().map(|l| *l > 3000.0).collect();
@@ -118,17 +108,7 @@ async fn plays_a_file_from_storage() {
     assert_eq!(resp.status(), 200);
 
     let (rtp_port, recorder) = common::start_rtp_caller();
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
     let levels = common::frame_levels_ulaw(&packets);
     let loud = levels.iter().filter(|l| **l > 3000.0).count();

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::{run_sipp_uac, Server};
+use common::Server;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -149,20 +149,6 @@ fn runs(tones: &[(Instant, u32)]) -> Vec<(u32, usize, Instant)> {
     runs
 }
 
-fn call(server: &Server, rtp_port: u16) {
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_download_plays_before_it_ends_and_skip_and_time_limit_cut_it() {
     let (addr, seen) =
@@ -170,7 +156,7 @@ async fn a_slow_download_plays_before_it_ends_and_skip_and_time_limit_cut_it() {
     let server = Server::start("play_stream");
     server.set_did_url(&format!("http://{addr}/start")).await;
     let (rtp_port, caller) = common::start_rtp_caller();
-    call(&server, rtp_port);
+    common::call_demo_number(&server, rtp_port);
     let heard = tokio::task::block_in_place(|| caller.join().unwrap());
     let runs = runs(&tones(&heard));
     let log = server.log_text();
@@ -213,7 +199,7 @@ async fn a_background_play_goes_on_through_a_pause_and_gives_way_to_the_next_pla
     let server = Server::start("play_background");
     server.set_did_url(&format!("http://{addr}/start")).await;
     let (rtp_port, caller) = common::start_rtp_caller();
-    call(&server, rtp_port);
+    common::call_demo_number(&server, rtp_port);
     let heard = tokio::task::block_in_place(|| caller.join().unwrap());
     let runs = runs(&tones(&heard));
     let shape: Vec<u32> = runs.iter().map(|r| r.0).filter(|t| *t != 0).collect();
@@ -235,7 +221,7 @@ async fn forward_pause_restart_and_rewind_keys_move_the_playback() {
     // At ~1 s: forward 4 s; ~2.3 s: pause; ~4.5 s: resume; ~5.8 s: rewind 4 s.
     let (rtp_port, caller) =
         common::start_rtp_caller_pressing("9,2,,3,7", Duration::from_millis(1000));
-    call(&server, rtp_port);
+    common::call_demo_number(&server, rtp_port);
     let heard = tokio::task::block_in_place(|| caller.join().unwrap());
     let runs = runs(&tones(&heard));
     let log = server.log_text();

@@ -94,17 +94,7 @@ async fn an_ivr_records_the_caller_and_plays_the_recording_back() {
 
     let (rtp_port, peer) =
         common::start_rtp_tone_peer_pressing(TONE_HZ, "1", Duration::from_millis(1000));
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| peer.join().unwrap());
 
     let seen = seen.lock().unwrap().clone();
@@ -398,17 +388,7 @@ async fn an_mp3_recording_is_stored_as_mp3() {
     let server = Server::start("record_mp3");
     server.set_did_url(&format!("http://{addr}/record")).await;
     let (rtp_port, peer) = common::start_rtp_tone_peer(TONE_HZ);
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let _ = tokio::task::block_in_place(|| peer.join().unwrap());
     let seen = seen.lock().unwrap().clone();
     let saved = request(&seen, "/saved", &server);
@@ -427,5 +407,8 @@ async fn an_mp3_recording_is_stored_as_mp3() {
         samples.len()
     );
     let tone_frames = samples.chunks(160).filter(|f| is_tone_frame(f)).count();
-    assert!(tone_frames >= 85, "{tone_frames} frames of the caller's tone");
+    assert!(
+        tone_frames >= 85,
+        "{tone_frames} frames of the caller's tone"
+    );
 }

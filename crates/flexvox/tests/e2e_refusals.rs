@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{expect_demo_refusal, expect_refusal, run_sipp_uac, start_app, Server};
+use common::{expect_demo_refusal, expect_refusal, start_app, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_numbers_get_404_and_offers_without_g711_get_488() {
@@ -29,17 +29,7 @@ async fn a_malformed_document_follows_the_accounts_error_handler() {
 
     // error_handler basic (the default): the caller hears the error prompt, then a BYE.
     let (rtp_port, recorder) = common::start_rtp_caller();
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
     let loud = common::frame_levels_ulaw(&packets)
         .iter()

@@ -6,7 +6,7 @@ mod common;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::Router;
-use common::{run_sipp_uac, Server};
+use common::Server;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -39,17 +39,7 @@ async fn say_uses_the_configured_tts_service() {
     server.set_did_url(&format!("http://{addr}/hello")).await;
 
     let (rtp_port, recorder) = common::start_rtp_caller();
-    let (ok, errors) = tokio::task::block_in_place(|| {
-        run_sipp_uac(
-            &server,
-            "uac_hello.xml",
-            "15550000001",
-            1,
-            1,
-            &["-key", "rtp_port", &rtp_port.to_string()],
-        )
-    });
-    assert!(ok, "{errors}\n{}", server.log_text());
+    common::call_demo_number(&server, rtp_port);
     let packets = tokio::task::block_in_place(|| recorder.join().unwrap());
     let loud = common::frame_levels_ulaw(&packets)
         .iter()

@@ -412,6 +412,22 @@ pub fn frame_levels(samples: &[i16]) -> Vec<f64> {
         .collect()
 }
 
+/// One SIPp call (`uac_hello.xml`) to the demo number, its media to `rtp_port`; fails the test
+/// with the server's log if SIPp reports an error. Needs the multi-threaded runtime.
+pub fn call_demo_number(server: &Server, rtp_port: u16) {
+    let (ok, errors) = tokio::task::block_in_place(|| {
+        run_sipp_uac(
+            server,
+            "uac_hello.xml",
+            "15550000001",
+            1,
+            1,
+            &["-key", "rtp_port", &rtp_port.to_string()],
+        )
+    });
+    assert!(ok, "{errors}\n{}", server.log_text());
+}
+
 /// Runs SIPp as a UAC against the server; returns its exit status and error trace.
 pub fn run_sipp_uac(
     server: &Server,
