@@ -70,11 +70,8 @@ const CASES: &[(&str, f64, AudioFormat)] = &[
     ("tone.al", 0.5, AudioFormat::Alaw),
     ("tone.mp3", 1.0, AudioFormat::Mp3),
     ("tone.flac", 1.0, AudioFormat::Flac),
-    #[cfg(feature = "ogg-mp4")]
     ("tone.ogg", 1.0, AudioFormat::Ogg),
-    #[cfg(feature = "ogg-mp4")]
     ("tone.m4a", 1.0, AudioFormat::Mp4),
-    #[cfg(feature = "ogg-mp4")]
     ("tone_moov_last.mp4", 1.0, AudioFormat::Mp4),
     ("tone.aac", 1.0, AudioFormat::Adts),
 ];
@@ -122,19 +119,6 @@ fn streaming_in_small_pieces_matches_whole_file_decoding() {
         if *name != "tone_moov_last.mp4" && *format != AudioFormat::Ogg {
             let at = first_frame_at.unwrap_or(usize::MAX);
             assert!(at < data.len() / 2, "{name}: first frame only at byte {at}");
-        }
-    }
-}
-
-/// Without the `ogg-mp4` feature, Ogg and MP4 files are recognised and refused by name, not
-/// handed to a reader that can be made to abort the process.
-#[cfg(not(feature = "ogg-mp4"))]
-#[test]
-fn ogg_and_mp4_are_refused_without_their_feature() {
-    for name in ["tone.ogg", "tone.m4a", "tone_moov_last.mp4"] {
-        match decode(&fixture(name), None, Some(name)) {
-            Err(DecodeError::Unsupported(what)) => assert!(what.contains("ogg-mp4"), "{what}"),
-            other => panic!("{name}: {other:?}"),
         }
     }
 }

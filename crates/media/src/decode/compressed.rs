@@ -6,20 +6,28 @@
 //! decoder, which only ever saw whole packets, is kept). Rebuilds wait for the buffer to grow by
 //! an eighth, so a file costs a logarithmic number of them; between starvations the demuxer
 //! runs normally.
+//!
+//! MP4 and Ogg pass through a pre-validator (`guard/`) first: symphonia reads only the part of
+//! the buffer it has checked. Each format gets a probe of its own readers only, so that a marker
+//! met later in the bytes (an `ftyp` after an ID3 tag, say) cannot hand them to an unguarded
+//! reader; for the same reason ID3v2 tags before MP3 are skipped here rather than by symphonia.
 
-use super::source::Buffer;
+use super::guard::{self, End, Guard};
+use super::source::{Buffer, Shared};
 use super::{AudioFormat, DecodeError};
 use crate::resample::StreamResampler;
 use crate::wav::MIN_RATE;
 use crate::CALL_RATE;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 use symphonia::core::audio::{SampleBuffer, SignalSpec};
-use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL, CODEC_TYPE_VORBIS};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::{Hint, Probe};
+use symphonia::default::formats::{AdtsReader, FlacReader, IsoMp4Reader, MpaReader, OggReader};
 
 /// Bytes to wait for after a starvation before trying again, at least.
 const MIN_REFILL: usize = 1024;
@@ -53,6 +61,50 @@ pub(crate) struct Compressed {
     bad_packets: u32,
     decoded_any: bool,
     opened: bool,
+    guarding: Guarding,
+}
+
+/// The format's pre-validator and what it has said.
+struct Guarding {
+    guard: Guard,
+    /// Buffer length and completeness it last saw.
+    seen: (usize, bool),
+    /// Why it cut the file short, if it did: the error when no audio came before.
+    refused: Option<String>,
+}
+
+impl Guarding {
+    /// Lets the guard see what has arrived since it last looked, and tells the buffer how far
+    /// symphonia may read.
+    fn update(&mut self, shared: &mut Shared, format: AudioFormat) {
+        let seen = (shared.bytes.len(), shared.complete);
+        if seen == self.seen {
+            return;
+        }
+        self.seen = seen;
+        let Some(verdict) = self.guard.check(&shared.bytes, shared.complete) else {
+            return;
+        };
+        shared.visible = Some(verdict.visible);
+        shared.ends_early = verdict.end.is_some();
+        if let Some(End::Corrupt(why)) = verdict.end {
+            self.refused
+                .get_or_insert(format!("{}: {why}", format.name()));
+        }
+    }
+}
+
+/// Why a demuxer could not be opened.
+enum OpenError {
+    Sym(SymError),
+    /// Refused by a check of ours.
+    Refused(DecodeError),
+}
+
+impl From<SymError> for OpenError {
+    fn from(e: SymError) -> Self {
+        OpenError::Sym(e)
+    }
 }
 
 impl Compressed {
@@ -69,6 +121,19 @@ impl Compressed {
             bad_packets: 0,
             decoded_any: false,
             opened: false,
+            guarding: Guarding {
+                guard: Guard::for_format(format),
+                seen: (usize::MAX, false),
+                refused: None,
+            },
+        }
+    }
+
+    /// The file has ended; with no audio decoded, the guard's reason is the error, if it gave one.
+    fn end_of_file(&self) -> Result<Step, DecodeError> {
+        match &self.guarding.refused {
+            Some(why) if !self.decoded_any => Err(DecodeError::Corrupt(why.clone())),
+            _ => Ok(Step::End),
         }
     }
 
@@ -77,7 +142,8 @@ impl Compressed {
         let (len, complete) = {
             let mut shared = self.buffer.lock();
             shared.starved = false;
-            (shared.bytes.len(), shared.complete)
+            self.guarding.update(&mut shared, self.format);
+            (shared.bytes.len(), shared.readable().1)
         };
         if self.demux.is_none() {
             if !complete && len < self.retry_at {
@@ -85,7 +151,8 @@ impl Compressed {
             }
             match guarded(|| self.open())? {
                 Ok(()) => {}
-                Err(e) => return self.failed(e, len, complete),
+                Err(OpenError::Sym(e)) => return self.failed(e, len, complete),
+                Err(OpenError::Refused(e)) => return Err(e),
             }
         }
         let Some(demux) = self.demux.as_mut() else {
@@ -172,9 +239,24 @@ impl Compressed {
         }
     }
 
-    fn open(&mut self) -> Result<(), SymError> {
+    fn open(&mut self) -> Result<(), OpenError> {
+        let base = match self.format {
+            AudioFormat::Mp3 => {
+                let mut shared = self.buffer.lock();
+                match after_id3v2(&shared.bytes) {
+                    Some(at) => at,
+                    None if shared.complete => shared.bytes.len(),
+                    None => {
+                        shared.starved = true;
+                        let waiting = std::io::ErrorKind::WouldBlock.into();
+                        return Err(OpenError::Sym(SymError::IoError(waiting)));
+                    }
+                }
+            }
+            _ => 0,
+        };
         let mss = MediaSourceStream::new(
-            Box::new(self.buffer.reader()),
+            Box::new(self.buffer.reader(base)),
             MediaSourceStreamOptions::default(),
         );
         let mut hint = Hint::new();
@@ -187,12 +269,8 @@ impl Compressed {
             enable_gapless: true,
             ..Default::default()
         };
-        let probed = symphonia::default::get_probe().format(
-            &hint,
-            mss,
-            &options,
-            &MetadataOptions::default(),
-        )?;
+        let probed =
+            probe_for(self.format).format(&hint, mss, &options, &MetadataOptions::default())?;
         let mut reader = probed.format;
         let track = reader
             .tracks()
@@ -201,6 +279,13 @@ impl Compressed {
             .ok_or(SymError::Unsupported("no audio track"))?;
         let track_id = track.id;
         if self.decoder.is_none() {
+            // The decoder builds every codebook of the setup header it is given.
+            if track.codec_params.codec == CODEC_TYPE_VORBIS {
+                let headers = track.codec_params.extra_data.as_deref().unwrap_or_default();
+                guard::check_decoder_headers(headers).map_err(|why| {
+                    OpenError::Refused(DecodeError::Corrupt(format!("ogg: Vorbis {why}")))
+                })?;
+            }
             self.decoder = Some(
                 symphonia::default::get_codecs()
                     .make(&track.codec_params, &DecoderOptions::default())?,
@@ -229,11 +314,58 @@ impl Compressed {
         }
         match e {
             // The end of the file, or a damaged or cut tail after good audio.
-            SymError::IoError(_) => Ok(Step::End),
+            SymError::IoError(_) => self.end_of_file(),
             SymError::DecodeError(_) | SymError::ResetRequired if self.decoded_any => Ok(Step::End),
-            e => Err(sym_to_error(e)),
+            e => match self.end_of_file() {
+                Err(refused) => Err(refused),
+                Ok(_) => Err(sym_to_error(e)),
+            },
         }
     }
+}
+
+/// A probe for one sniffed format. MP4 and Ogg get only their own reader, which reads behind
+/// its guard; the others get only the readers that need none (a marker of a guarded format
+/// further on in the bytes must not reach its reader unchecked).
+fn probe_for(format: AudioFormat) -> &'static Probe {
+    static MP4: OnceLock<Probe> = OnceLock::new();
+    static OGG: OnceLock<Probe> = OnceLock::new();
+    static UNGUARDED: OnceLock<Probe> = OnceLock::new();
+    match format {
+        AudioFormat::Mp4 => MP4.get_or_init(|| {
+            let mut probe = Probe::default();
+            probe.register_all::<IsoMp4Reader>();
+            probe
+        }),
+        AudioFormat::Ogg => OGG.get_or_init(|| {
+            let mut probe = Probe::default();
+            probe.register_all::<OggReader>();
+            probe
+        }),
+        _ => UNGUARDED.get_or_init(|| {
+            let mut probe = Probe::default();
+            probe.register_all::<MpaReader>();
+            probe.register_all::<AdtsReader>();
+            probe.register_all::<FlacReader>();
+            probe
+        }),
+    }
+}
+
+/// Where the audio starts after any ID3v2 tags (a 10-byte header whose last four bytes are a
+/// 28-bit "syncsafe" size of what follows); `None` while a tag header is cut by the end of what
+/// has arrived. Symphonia's probe would skip them with its ID3v2 reader, which is left out of
+/// our probes (it is registered only together with every format).
+fn after_id3v2(data: &[u8]) -> Option<usize> {
+    let mut at = 0usize;
+    while data.get(at..).is_some_and(|rest| rest.starts_with(b"ID3")) {
+        let header = data.get(at..at + 10)?;
+        let size = header[6..10]
+            .iter()
+            .fold(0usize, |size, &b| size << 7 | usize::from(b & 0x7f));
+        at += 10 + size;
+    }
+    Some(at)
 }
 
 fn sym_to_error(e: SymError) -> DecodeError {

@@ -7,6 +7,7 @@
 //! whole-file shorthand.
 
 mod compressed;
+mod guard;
 mod pcm;
 mod sniff;
 mod source;
@@ -191,13 +192,6 @@ impl StreamDecoder {
                     AudioFormat::Alaw => Engine::Pcm(Pcm::alaw()),
                     AudioFormat::G722 => {
                         return Err(DecodeError::Unsupported("G.722".into()));
-                    }
-                    #[cfg(not(feature = "ogg-mp4"))]
-                    AudioFormat::Ogg | AudioFormat::Mp4 => {
-                        return Err(DecodeError::Unsupported(format!(
-                            "{} (this build leaves out Ogg and MP4; see the `ogg-mp4` feature)",
-                            format.name()
-                        )));
                     }
                     f => Engine::Compressed(Box::new(Compressed::new(self.buffer.clone(), f))),
                 };
