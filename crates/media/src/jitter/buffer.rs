@@ -149,7 +149,12 @@ impl JitterBuffer {
     }
 
     fn samples(&self, d: Duration) -> i64 {
-        (d.as_nanos() * self.config.clock_rate as u128 / 1_000_000_000) as i64
+        // Whole seconds and the rest apart: the same floor as over the whole in nanoseconds,
+        // without 128-bit division (a library call) several times a packet.
+        let rate = u64::from(self.config.clock_rate);
+        let whole = d.as_secs().saturating_mul(rate);
+        let part = u64::from(d.subsec_nanos()) * rate / 1_000_000_000;
+        whole.saturating_add(part) as i64
     }
 
     fn target_samples(&self) -> i64 {

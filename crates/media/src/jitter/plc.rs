@@ -18,7 +18,10 @@ const SILENT_AFTER: usize = 480;
 
 #[derive(Debug, Clone)]
 pub struct Concealer {
+    /// The last `HISTORY` samples, a ring whose oldest sample is at `oldest`: kept in place
+    /// rather than shifted along every frame, since it is only read when a loss starts.
     history: [i16; HISTORY],
+    oldest: usize,
     /// Samples concealed in the current loss; 0 while audio is arriving.
     erased: usize,
     pitch: usize,
@@ -35,6 +38,7 @@ impl Default for Concealer {
     fn default() -> Self {
         Concealer {
             history: [0; HISTORY],
+            oldest: 0,
             erased: 0,
             pitch: MIN_PITCH,
             period: [0; MAX_PITCH],
@@ -61,9 +65,22 @@ impl Concealer {
     }
 
     fn remember(&mut self, samples: &[i16]) {
-        let n = samples.len().min(HISTORY);
-        self.history.copy_within(n.., 0);
-        self.history[HISTORY - n..].copy_from_slice(&samples[samples.len() - n..]);
+        let mut rest = &samples[samples.len() - samples.len().min(HISTORY)..];
+        while !rest.is_empty() {
+            let n = rest.len().min(HISTORY - self.oldest);
+            self.history[self.oldest..self.oldest + n].copy_from_slice(&rest[..n]);
+            self.oldest = (self.oldest + n) % HISTORY;
+            rest = &rest[n..];
+        }
+    }
+
+    /// The history in order, oldest first.
+    fn history(&self) -> [i16; HISTORY] {
+        let mut h = [0; HISTORY];
+        let (newer, older) = self.history.split_at(self.oldest);
+        h[..older.len()].copy_from_slice(older);
+        h[older.len()..].copy_from_slice(newer);
+        h
     }
 
     /// Takes received audio, cross-fading its start from the concealment when a loss ends.
@@ -103,14 +120,15 @@ impl Concealer {
     }
 
     fn start(&mut self) {
-        self.pitch = self.estimate_pitch();
+        let history = self.history();
+        self.pitch = Self::estimate_pitch(&history);
         self.phase = 0;
         // Kept apart from the history, which fills with the attenuated output.
-        self.period[..self.pitch].copy_from_slice(&self.history[HISTORY - self.pitch..]);
-        let last = self.history[HISTORY - 1] as f32;
-        let before = self.history[HISTORY - 2] as f32;
+        self.period[..self.pitch].copy_from_slice(&history[HISTORY - self.pitch..]);
+        let last = history[HISTORY - 1] as f32;
+        let before = history[HISTORY - 2] as f32;
         let predicted = (2.0 * last - before).clamp(-32768.0, 32767.0);
-        self.join = predicted - self.history[HISTORY - self.pitch] as f32;
+        self.join = predicted - history[HISTORY - self.pitch] as f32;
         self.join_len = (self.pitch / 4).max(8);
     }
 
@@ -135,10 +153,9 @@ impl Concealer {
         }
     }
 
-    /// The lag (5-15 ms) where the last 20 ms best matches what came before, by normalised
-    /// cross-correlation.
-    fn estimate_pitch(&self) -> usize {
-        let h = &self.history;
+    /// The lag (5-15 ms) where the last 20 ms of `h` best matches what came before, by
+    /// normalised cross-correlation.
+    fn estimate_pitch(h: &[i16; HISTORY]) -> usize {
         let recent = &h[HISTORY - WINDOW..];
         let mut best = MIN_PITCH;
         let mut best_score = 0.0f64;
@@ -159,5 +176,28 @@ impl Concealer {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_holds_the_last_samples_in_order() {
+        let mut plc = Concealer::new();
+        let mut all: Vec<i16> = vec![0; HISTORY];
+        let mut next = 1i16;
+        for len in [160, 160, 7, 0, 389, 390, 391, 1000, 1, 160, 80, 160] {
+            let samples: Vec<i16> = (0..len)
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect();
+            plc.remember(&samples);
+            all.extend_from_slice(&samples);
+            assert_eq!(plc.history()[..], all[all.len() - HISTORY..], "after {len}");
+        }
     }
 }

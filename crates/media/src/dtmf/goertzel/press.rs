@@ -19,6 +19,8 @@ const MISSES_TO_END: usize = 7;
 /// Windows before the first passing verdict that can hold the leading edge: the verdict
 /// covers the last three windows, and the two before them overlap its first half.
 const LEAD: usize = 2;
+/// Windows before the current one whose band powers a new press looks back over.
+pub(super) const RECENT: usize = LEAD + 2;
 /// Windows after the last passing verdict that can hold the trailing edge.
 const TAIL: usize = 2;
 /// Shares are only final once a full window has set the full amplitude, so they are kept as
@@ -99,16 +101,28 @@ fn key_amplitude(key: Key, power: &[f32; BANDS]) -> f32 {
 #[derive(Debug, Clone, Default)]
 pub(super) struct PressTracker {
     press: Option<Press>,
-    /// Band powers of the last windows, newest last, for the leading edge of a new press.
-    recent: [[f32; BANDS]; LEAD + 2],
 }
 
 impl PressTracker {
-    /// Takes one hop's verdict (the key its span holds, if any) and its window's band powers.
+    /// Whether a press is under way, so that every hop counts, passing or not.
+    pub(super) fn pressing(&self) -> bool {
+        self.press.is_some()
+    }
+
+    /// Whether this verdict starts a press, which looks back over the recent windows.
+    pub(super) fn starts(&self, candidate: Option<Key>) -> bool {
+        candidate.is_some() && self.press.as_ref().is_none_or(|p| Some(p.key) != candidate)
+    }
+
+    /// Takes one hop's verdict (the key its span holds, if any), its window's band powers and
+    /// those of the `RECENT` windows before it, oldest first, for the leading edge of a new
+    /// press (read only when it `starts` one). A hop with no press under way and no candidate
+    /// changes nothing and may be left out.
     pub(super) fn hop(
         &mut self,
         candidate: Option<Key>,
         power: &[f32; BANDS],
+        recent: &[[f32; BANDS]; RECENT],
         report: &mut impl FnMut(DtmfEvent),
     ) {
         if let Some(press) = self.press.as_mut() {
@@ -138,7 +152,7 @@ impl PressTracker {
         if self.press.is_none() {
             if let Some(key) = candidate {
                 let mut press = Press::new(key);
-                for earlier in &self.recent {
+                for earlier in recent {
                     press.add(key_amplitude(key, earlier));
                 }
                 press.add(key_amplitude(key, power));
@@ -146,8 +160,6 @@ impl PressTracker {
                 self.press = Some(press);
             }
         }
-        self.recent.copy_within(1.., 0);
-        self.recent[LEAD + 1] = *power;
     }
 }
 
