@@ -33,7 +33,7 @@ async fn app(seen: Seen, first: &'static str) -> std::net::SocketAddr {
 /// the packets the caller received.
 async fn call_with_tone(server: &Server) -> Duration {
     let (rtp_port, peer) = common::start_rtp_tone_peer(440.0);
-    common::call_demo_number(&server, rtp_port);
+    common::call_demo_number(server, rtp_port);
     let packets = tokio::task::block_in_place(|| peer.join().unwrap());
     packets.last().unwrap().0 - packets[0].0
 }
