@@ -412,3 +412,84 @@ async fn an_mp3_recording_is_stored_as_mp3() {
         "{tone_frames} frames of the caller's tone"
     );
 }
+
+/// `fileSid`: a second message is appended to an existing file (uploaded through the Core
+/// API), which keeps its SID and format; RecordingSid names that file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_is_appended_to_an_existing_file() {
+    let server = Server::start("record_append");
+    let token = server.credentials["core_api_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let container: Value = http
+        .post(format!("{}/core/v2/storage/containers", server.http))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "name": "mailbox" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // One second of silence already in the mailbox file.
+    let existing = media::wav::encode_pcm16(&[0; 8000], 8000);
+    let uploaded: Value = http
+        .post(format!(
+            "{}/core/v2/storage/files?container_sid={}&name=mailbox.wav",
+            server.http,
+            container["container_sid"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .body(existing)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file_sid = uploaded["file_sid"].as_str().unwrap().to_string();
+    let verb: &'static str = Box::leak(
+        format!(
+            r#"<Response><Record action="/saved" maxLength="2" trim="do-not-trim" fileSid="{file_sid}"/></Response>"#
+        )
+        .into_boxed_str(),
+    );
+    let seen: Seen = Arc::default();
+    let addr = start_app(seen.clone(), verb).await;
+    server.set_did_url(&format!("http://{addr}/record")).await;
+    let (rtp_port, peer) = common::start_rtp_tone_peer(TONE_HZ);
+    common::call_demo_number(&server, rtp_port);
+    let _ = tokio::task::block_in_place(|| peer.join().unwrap());
+
+    let seen = seen.lock().unwrap().clone();
+    let saved = request(&seen, "/saved", &server);
+    assert_eq!(saved["RecordingSid"], file_sid.as_str(), "{saved}");
+    assert_eq!(saved["RecordingDuration"], "2", "{saved}");
+    let wav = http
+        .get(format!(
+            "{}/core/v2/storage/files/{file_sid}/data",
+            server.http
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let samples = media::decode(&wav, Some("audio/wav"), None).unwrap();
+    assert!(
+        (23_200..=24_800).contains(&samples.len()),
+        "1 s before + 2 s recorded, not {} samples",
+        samples.len()
+    );
+    let frames: Vec<bool> = samples.chunks(160).map(is_tone_frame).collect();
+    assert!(
+        frames[..50].iter().all(|t| !t),
+        "the first second is the silence that was there"
+    );
+    let toned = frames[50..].iter().filter(|t| **t).count();
+    assert!(toned >= 85, "{toned} frames of the caller after it");
+}

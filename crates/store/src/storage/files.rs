@@ -348,6 +348,66 @@ impl Store {
         self.file(partner_sid, file_sid).await
     }
 
+    /// Replaces the file's bytes (a Record verb's `fileSid`), keeping its name and format;
+    /// the container's quota counts the difference. `None` if the partner has no such file.
+    pub async fn replace_file_data(
+        &self,
+        partner_sid: &str,
+        file_sid: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Option<StoredFile>, StorageError> {
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        let mut tx = self.begin_write().await?;
+        let row: Option<(String, i64)> = sqlx::query_as(&self.sql(
+            "SELECT container_sid, file_bytes FROM files WHERE partner_sid = ? AND file_sid = ?",
+        ))
+        .bind(partner_sid)
+        .bind(file_sid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((container_sid, old_size)) = row else {
+            return Ok(None);
+        };
+        let growth = size - old_size;
+        let room = sqlx::query(&self.sql(
+            "UPDATE containers SET total_bytes = total_bytes + ? \
+             WHERE container_sid = ? AND total_bytes + ? <= quota_bytes",
+        ))
+        .bind(growth)
+        .bind(&container_sid)
+        .bind(growth)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if room == 0 {
+            let (total_bytes, quota_bytes): (i64, i64) = sqlx::query_as(&self.sql(
+                "SELECT total_bytes, quota_bytes FROM containers WHERE container_sid = ?",
+            ))
+            .bind(&container_sid)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Err(StorageError::QuotaExceeded {
+                field: "quota_bytes",
+                message: format!(
+                    "{growth} more bytes do not fit: the container holds {total_bytes} of its {quota_bytes} bytes"
+                ),
+            });
+        }
+        sqlx::query(&self.sql(
+            "UPDATE files SET file_bytes = ?, date_modified = ? WHERE file_sid = ?",
+        ))
+        .bind(size)
+        .bind(now_timestamp())
+        .bind(file_sid)
+        .execute(&mut *tx)
+        .await?;
+        // The bytes go in place before the sizes are committed: a failure in between leaves
+        // the new audio with the old size, never the size of audio that is not there.
+        write_atomically(self.files.path(&container_sid, file_sid), bytes).await?;
+        tx.commit().await?;
+        Ok(self.file(partner_sid, file_sid).await?)
+    }
+
     /// Deletes the file and its bytes, giving its room back to the container. `false` if
     /// the partner has no such file.
     pub async fn delete_file(

@@ -95,6 +95,7 @@ mod dial;
 mod play_control;
 mod record;
 mod recording;
+mod recording_audio;
 mod recording_leg;
 
 /// A recording turned into a File (or not), back from the task that stored it.

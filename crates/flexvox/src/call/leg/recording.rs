@@ -3,6 +3,7 @@
 //! once it reports the recording stopped, the bytes become a storage File in the container
 //! the app, the endpoint or the default names, published at `/f/{file_access_name}`.
 
+use super::recording_audio;
 use crate::media_engine::{FinishedBy, RecordingDone, RecordingRequest};
 use crate::recording_store::{Sidecar, SIDECAR_VERSION};
 use crate::CallContext;
@@ -40,35 +41,6 @@ pub fn file_format(record: &Record) -> (RecordFormat, &'static str, &'static str
         "mp3" if MP3_ENCODER => (RecordFormat::Wav, "wav", "audio/mpeg"),
         _ => (RecordFormat::Wav, "wav", "audio/wav"),
     }
-}
-
-/// The bytes stored for a recording: the engine's file, or its audio encoded as MP3.
-async fn stored_bytes(record: &Record, file: Vec<u8>) -> Result<Vec<u8>, String> {
-    if file_format(record).2 != "audio/mpeg" {
-        return Ok(file);
-    }
-    tokio::task::spawn_blocking(move || encode_mp3(&file))
-        .await
-        .map_err(|e| format!("the MP3 encoder task failed: {e}"))?
-}
-
-#[cfg(feature = "mp3-recording")]
-fn encode_mp3(wav: &[u8]) -> Result<Vec<u8>, String> {
-    use media::record::mp3::{Mp3Config, Mp3Encoder};
-    // Two-channel recordings are mixed down: the MP3 encoder here is mono.
-    let samples = media::decode(wav, Some("audio/wav"), None)
-        .map_err(|e| format!("reading the recording for MP3: {e}"))?;
-    let mut encoder =
-        Mp3Encoder::with_lame_tag(std::io::Cursor::new(Vec::new()), Mp3Config::default())
-            .map_err(|e| e.to_string())?;
-    encoder.push(&samples).map_err(|e| e.to_string())?;
-    let (out, _) = encoder.finish().map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
-}
-
-#[cfg(not(feature = "mp3-recording"))]
-fn encode_mp3(_wav: &[u8]) -> Result<Vec<u8>, String> {
-    Err("this build has no MP3 encoder".into())
 }
 
 /// `direction`: `in` the caller, `out` what the caller hears. `any` is both sides mixed for a
@@ -182,16 +154,26 @@ async fn save(
         );
     }
     let stored = async {
+        let bytes = tokio::fs::read(&active.path)
+            .await
+            .map_err(|e| format!("reading the recording: {e}"))?;
+        if let Some(file_sid) = &active.record.file_sid {
+            return recording_audio::into_existing_file(
+                ctx,
+                account_sid,
+                &active.record,
+                file_sid,
+                bytes,
+            )
+            .await;
+        }
         let (partner_sid, container_sid) = crate::recording_store::container_for(
             &ctx.store,
             account_sid,
             active.record.container_sid.as_deref(),
         )
         .await?;
-        let bytes = tokio::fs::read(&active.path)
-            .await
-            .map_err(|e| format!("reading the recording: {e}"))?;
-        let bytes = stored_bytes(&active.record, bytes).await?;
+        let bytes = recording_audio::new_file_bytes(&active.record, bytes).await?;
         let fields = StoredFileFields {
             name: String::new(),
             mime_type: file_format(&active.record).2.into(),

@@ -13,12 +13,6 @@ impl Leg {
     /// The Record verb (or `recordSession`): beep first if asked, then record.
     pub(super) fn record(&mut self, record: Record) -> Option<Pending> {
         let foreground = !record.record_session;
-        if record.file_sid.is_some() {
-            self.note(
-                "Record into an existing fileSid is not supported yet: the recording fails".into(),
-            );
-            return foreground.then(|| ready(Input::RecordDone(recording::outcome("failed"))));
-        }
         if foreground && record.play_beep {
             let id = self.fresh_prompt_id();
             self.beeping = Some((id, record));
