@@ -50,7 +50,12 @@ async fn a_file_s_bytes_are_replaced_within_the_container_quota(backend: Backend
         publish: "file_sid".into(),
     };
     let file = store
-        .save_file(&p.partner_sid, &container.container_sid, &file_fields, vec![1; 40])
+        .save_file(
+            &p.partner_sid,
+            &container.container_sid,
+            &file_fields,
+            vec![1; 40],
+        )
         .await
         .unwrap();
     let grown = store

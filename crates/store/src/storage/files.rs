@@ -380,9 +380,10 @@ impl Store {
         .await?
         .rows_affected();
         if room == 0 {
-            let (total_bytes, quota_bytes): (i64, i64) = sqlx::query_as(&self.sql(
-                "SELECT total_bytes, quota_bytes FROM containers WHERE container_sid = ?",
-            ))
+            let (total_bytes, quota_bytes): (i64, i64) = sqlx::query_as(
+                &self
+                    .sql("SELECT total_bytes, quota_bytes FROM containers WHERE container_sid = ?"),
+            )
             .bind(&container_sid)
             .fetch_one(&mut *tx)
             .await?;
@@ -393,9 +394,9 @@ impl Store {
                 ),
             });
         }
-        sqlx::query(&self.sql(
-            "UPDATE files SET file_bytes = ?, date_modified = ? WHERE file_sid = ?",
-        ))
+        sqlx::query(
+            &self.sql("UPDATE files SET file_bytes = ?, date_modified = ? WHERE file_sid = ?"),
+        )
         .bind(size)
         .bind(now_timestamp())
         .bind(file_sid)

@@ -111,6 +111,9 @@ mod tests {
         assert_eq!(decode(&ul, "audio/basic").unwrap().len(), 800);
         let wav = encode(&samples, "audio/wav").unwrap();
         assert_eq!(decode(&wav, "audio/wav").unwrap(), samples);
-        assert_eq!(encode_mp3(&samples).is_ok(), cfg!(feature = "mp3-recording"));
+        assert_eq!(
+            encode_mp3(&samples).is_ok(),
+            cfg!(feature = "mp3-recording")
+        );
     }
 }
