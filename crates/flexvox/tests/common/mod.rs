@@ -29,6 +29,25 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
+/// A port for the server's SIP, free for both UDP and TCP (it listens on both), taken below the
+/// kernel's ephemeral range (32768 and up): there, an outgoing connection of another test cannot
+/// take it between this check and the server's bind.
+pub fn free_sip_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 200) as u16 * 50;
+    for _ in 0..2_000 {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 10_000;
+        let port = if port >= 30_000 { port - 10_000 } else { port };
+        let free = UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if free {
+            return port;
+        }
+    }
+    panic!("no free SIP port between 20000 and 29999");
+}
+
 pub struct Server {
     pub child: Child,
     pub http: String,
@@ -58,7 +77,7 @@ impl Server {
     /// Runs the binary on `data_dir` (on fresh ports), its log appended to `server.log`.
     fn launch(data_dir: PathBuf, extra: Vec<String>) -> Server {
         let http_port = free_tcp_port();
-        let sip_port = free_udp_port();
+        let sip_port = free_sip_port();
         // An RTP range of our own per test process, away from the ephemeral range.
         let rtp_low = 30000 + (std::process::id() % 500) as u16 * 20;
         let log = data_dir.join("server.log");
