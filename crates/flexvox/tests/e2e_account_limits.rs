@@ -122,4 +122,51 @@ async fn inbound_calls_over_the_capacity_are_busy_and_over_the_rate_unavailable(
     assert!(ok, "{errors}\n{}", server.log_text());
     // The rate allows one call per 20 s: the next one right away is refused.
     tokio::task::block_in_place(|| expect_demo_refusal(&server, "503"));
+
+    // Both refusals left a call detail record for the operator.
+    let token = server.credentials["core_api_token"].as_str().unwrap();
+    let mut refused = Vec::new();
+    for _ in 0..50 {
+        let page: Value = reqwest::Client::new()
+            .get(format!(
+                "{}/core/v2/calls/call_drs?filter=hangup_by+eq+system",
+                server.http
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        refused = page["items"].as_array().cloned().unwrap_or_default();
+        if refused.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut seen: Vec<(String, i64)> = refused
+        .iter()
+        .map(|dr| {
+            (
+                dr["status"].as_str().unwrap_or_default().to_string(),
+                dr["sip_status"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![("busy".to_string(), 486), ("failed".to_string(), 503)],
+        "{refused:?}"
+    );
+    assert!(
+        refused.iter().all(|dr| dr["direction"] == "inbound"
+            && dr["number_dst"] == "15550000001"
+            && dr["date_talk"].is_null()
+            && dr["timeline"][0]["event"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("refused with"))),
+        "{refused:?}"
+    );
 }

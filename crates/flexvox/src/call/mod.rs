@@ -38,6 +38,40 @@ fn e164_digits(user: &str) -> String {
     user.chars().filter(|c| c.is_ascii_digit()).collect()
 }
 
+/// The caller as the app sees it: the digits of an E.164 number, else the SIP user as sent.
+fn caller_number(inc: &IncomingCall) -> String {
+    match e164_digits(&inc.from_user) {
+        d if !d.is_empty() && d.len() == inc.from_user.trim_start_matches('+').len() => d,
+        _ => inc.from_user.clone(),
+    }
+}
+
+fn inbound_record(inc: &IncomingCall, number: &str, invite_at: Instant) -> leg::CallRecord {
+    let mut record = leg::CallRecord::new(
+        "inbound",
+        &caller_number(inc),
+        number,
+        leg::wall_clock(invite_at),
+    );
+    (record.original_from, record.original_to) =
+        (Some(inc.from_user.clone()), Some(inc.to_user.clone()));
+    record
+}
+
+/// The record of a call refused before the app ran (account limits, codecs, RTP ports).
+fn refused_record(
+    inc: &IncomingCall,
+    number: &str,
+    invite_at: Instant,
+    status: u16,
+) -> leg::CallRecord {
+    let mut record = inbound_record(inc, number, invite_at);
+    record.status = Some(if status == 486 { "busy" } else { "failed" }.into());
+    record.sip_status = Some(status);
+    record.hangup_by = Some("system");
+    record
+}
+
 /// Sleeps until `at`, or forever when there is no timer.
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
@@ -70,36 +104,46 @@ pub async fn run(
             return reject(500, "Server Internal Error");
         }
     };
+    // From here the call has an account: a refusal leaves a call detail record for it.
+    let refuse = |status: u16, reason: &str, why: String| {
+        let mut record = refused_record(&inc, &number, invite_at, status);
+        record
+            .timeline
+            .push(format!("refused with {status} {reason}: {why}"));
+        record.write(
+            &ctx.store,
+            &uuid::Uuid::new_v4().to_string(),
+            &account.account_sid,
+        );
+        reject(status, reason);
+    };
     // Counted against the account until the call ends (the permit drops with this task).
     let _permit = match limits::admit_inbound(&ctx, &account.account_sid).await {
         Ok(permit) => permit,
         Err(refusal) => {
             tracing::info!(account_sid = %account.account_sid, to = %number, %refusal, "inbound call refused");
             let (status, reason) = limits::sip_refusal(&refusal);
-            return reject(status, reason);
+            return refuse(status, reason, refusal.to_string());
         }
     };
     let negotiated = match sdp::parse_offer(&inc.sdp).and_then(|offer| sdp::negotiate(&offer)) {
         Ok(n) => n,
         Err(e) => {
             tracing::info!(error = %e, "cannot accept the SDP offer");
-            return reject(488, "Not Acceptable Here");
+            return refuse(488, "Not Acceptable Here", e.to_string());
         }
     };
     let rtp = match ctx.media.allocate() {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "no RTP port");
-            return reject(503, "Service Unavailable");
+            return refuse(503, "Service Unavailable", e.to_string());
         }
     };
     let _ = ctx.sip.send(SipCommand::Ringing(call));
 
     let call_sid = uuid::Uuid::new_v4().to_string();
-    let from = match e164_digits(&inc.from_user) {
-        d if !d.is_empty() && d.len() == inc.from_user.trim_start_matches('+').len() => d,
-        _ => inc.from_user.clone(),
-    };
+    let from = caller_number(&inc);
     let caller_number = from.clone();
     let info = CallInfo {
         call_sid: call_sid.clone(),
@@ -139,14 +183,7 @@ pub async fn run(
     let (stored_tx, stored_rx) = mpsc::unbounded_channel();
     let (dial_media_tx, dial_media_rx) = mpsc::unbounded_channel();
     let remote_media = SocketAddr::new(negotiated.remote_address, negotiated.remote_port);
-    let mut record = leg::CallRecord::new(
-        "inbound",
-        &caller_number,
-        &number,
-        leg::wall_clock(invite_at),
-    );
-    (record.original_from, record.original_to) =
-        (Some(inc.from_user.clone()), Some(inc.to_user.clone()));
+    let record = inbound_record(&inc, &number, invite_at);
     let parts = LegParts {
         signaling: Signaling::Inbound(call),
         media_id: call.0,
