@@ -1,5 +1,6 @@
-//! The flite engine through its C API. flite keeps state in its voices, so calls are
-//! serialised behind one lock; the cache in front makes that rarely matter.
+//! The flite engine through its C API. flite keeps global state (its initialisation, lexicon
+//! and voices), so every call in the process, whichever `Flite` it comes through, is serialised
+//! behind one lock; the cache in front makes that rarely matter.
 
 use crate::{Tts, TtsError, Voice};
 use media::{resample, CALL_RATE};
@@ -34,27 +35,21 @@ struct Voices {
     woman: *mut c_void,
 }
 
-// SAFETY: the voice pointers are only used while holding the mutex in `Flite`.
+// SAFETY: the voice pointers are only used while holding `ENGINE`'s lock.
 unsafe impl Send for Voices {}
 
+/// flite for the whole process: initialised once, on first use, and used under this lock.
+/// (Two engines in one process, each behind its own lock, crashed flite when used at once.)
+static ENGINE: Mutex<Option<Voices>> = Mutex::new(None);
+
+/// A handle on the process's flite engine.
 pub struct Flite {
-    voices: Mutex<Voices>,
+    _engine: (),
 }
 
 impl Flite {
     pub fn new() -> Self {
-        // SAFETY: plain C initialisers with no arguments that can be wrong; they return
-        // pointers to static voice tables that live for the whole process.
-        let voices = unsafe {
-            flite_init();
-            Voices {
-                man: register_cmu_us_rms(std::ptr::null()),
-                woman: register_cmu_us_slt(std::ptr::null()),
-            }
-        };
-        Flite {
-            voices: Mutex::new(voices),
-        }
+        Flite { _engine: () }
     }
 
     /// Runs flite on `text` (what `flite_text_to_wave` does: `flite_synth_text`) and hands the
@@ -68,7 +63,16 @@ impl Flite {
         read: impl FnOnce(*mut c_void) -> R,
     ) -> Result<R, TtsError> {
         let text = CString::new(text).map_err(|_| TtsError::NulInText)?;
-        let voices = self.voices.lock().unwrap_or_else(|e| e.into_inner());
+        let mut engine = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: plain C initialisers with no arguments that can be wrong, run once under the
+        // lock; they return voices that live for the whole process.
+        let voices = engine.get_or_insert_with(|| unsafe {
+            flite_init();
+            Voices {
+                man: register_cmu_us_rms(std::ptr::null()),
+                woman: register_cmu_us_slt(std::ptr::null()),
+            }
+        });
         let voice_ptr = match voice {
             Voice::Man => voices.man,
             Voice::Woman => voices.woman,
