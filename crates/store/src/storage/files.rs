@@ -164,10 +164,10 @@ const FILES: Source = Source {
     tie_break: "f.file_sid ASC",
 };
 
-/// Why a container cannot take `bytes` more bytes, if it cannot.
-fn over_quota(totals: (i64, i64, i64, i64), bytes: i64) -> Option<StorageError> {
+/// Why a container cannot take `bytes` more bytes and `files` more files, if it cannot.
+fn over_quota(totals: (i64, i64, i64, i64), bytes: i64, files: i64) -> Option<StorageError> {
     let (total_bytes, total_files, quota_bytes, quota_files) = totals;
-    if total_files >= quota_files {
+    if files > 0 && total_files.saturating_add(files) > quota_files {
         Some(StorageError::QuotaExceeded {
             field: "quota_files",
             message: format!("the container is full: it holds its quota of {quota_files} files"),
@@ -213,7 +213,7 @@ impl Store {
         };
         // Checked before writing, so a rejected upload costs no disk; the UPDATE below is the
         // check that holds against concurrent uploads.
-        if let Some(e) = over_quota(totals, size) {
+        if let Some(e) = over_quota(totals, size, 1) {
             return Err(e);
         }
         let file_sid = new_sid();
@@ -267,19 +267,7 @@ impl Store {
         .await?
         .rows_affected();
         if room == 0 {
-            let totals: (i64, i64, i64, i64) = sqlx::query_as(&self.sql(
-                "SELECT total_bytes, total_files, quota_bytes, quota_files FROM containers \
-                 WHERE container_sid = ?",
-            ))
-            .bind(container_sid)
-            .fetch_one(&mut *tx)
-            .await?;
-            return Err(
-                over_quota(totals, size).unwrap_or(StorageError::QuotaExceeded {
-                    field: "quota_bytes",
-                    message: "the container is full".into(),
-                }),
-            );
+            return Err(self.quota_refusal(&mut tx, container_sid, size, 1).await);
         }
         let now = now_timestamp();
         sqlx::query(&self.sql(
@@ -348,6 +336,47 @@ impl Store {
         self.file(partner_sid, file_sid).await
     }
 
+    /// The container and size of the partner's file, read inside a write transaction.
+    async fn file_place(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        partner_sid: &str,
+        file_sid: &str,
+    ) -> Result<Option<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(&self.sql(
+            "SELECT container_sid, file_bytes FROM files WHERE partner_sid = ? AND file_sid = ?",
+        ))
+        .bind(partner_sid)
+        .bind(file_sid)
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    /// The error for a container whose guarded UPDATE found no room for `bytes` more bytes
+    /// and `files` more files.
+    async fn quota_refusal(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        container_sid: &str,
+        bytes: i64,
+        files: i64,
+    ) -> StorageError {
+        let totals: Result<(i64, i64, i64, i64), sqlx::Error> = sqlx::query_as(&self.sql(
+            "SELECT total_bytes, total_files, quota_bytes, quota_files FROM containers \
+             WHERE container_sid = ?",
+        ))
+        .bind(container_sid)
+        .fetch_one(&mut **tx)
+        .await;
+        match totals {
+            Ok(totals) => over_quota(totals, bytes, files).unwrap_or(StorageError::QuotaExceeded {
+                field: "quota_bytes",
+                message: "the container is full".into(),
+            }),
+            Err(e) => e.into(),
+        }
+    }
+
     /// Replaces the file's bytes (a Record verb's `fileSid`), keeping its name and format;
     /// the container's quota counts the difference. `None` if the partner has no such file.
     pub async fn replace_file_data(
@@ -358,14 +387,9 @@ impl Store {
     ) -> Result<Option<StoredFile>, StorageError> {
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(&self.sql(
-            "SELECT container_sid, file_bytes FROM files WHERE partner_sid = ? AND file_sid = ?",
-        ))
-        .bind(partner_sid)
-        .bind(file_sid)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((container_sid, old_size)) = row else {
+        let Some((container_sid, old_size)) =
+            self.file_place(&mut tx, partner_sid, file_sid).await?
+        else {
             return Ok(None);
         };
         let growth = size - old_size;
@@ -380,19 +404,7 @@ impl Store {
         .await?
         .rows_affected();
         if room == 0 {
-            let (total_bytes, quota_bytes): (i64, i64) = sqlx::query_as(
-                &self
-                    .sql("SELECT total_bytes, quota_bytes FROM containers WHERE container_sid = ?"),
-            )
-            .bind(&container_sid)
-            .fetch_one(&mut *tx)
-            .await?;
-            return Err(StorageError::QuotaExceeded {
-                field: "quota_bytes",
-                message: format!(
-                    "{growth} more bytes do not fit: the container holds {total_bytes} of its {quota_bytes} bytes"
-                ),
-            });
+            return Err(self.quota_refusal(&mut tx, &container_sid, growth, 0).await);
         }
         sqlx::query(
             &self.sql("UPDATE files SET file_bytes = ?, date_modified = ? WHERE file_sid = ?"),
@@ -417,14 +429,8 @@ impl Store {
         file_sid: &str,
     ) -> Result<bool, StorageError> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(&self.sql(
-            "SELECT container_sid, file_bytes FROM files WHERE partner_sid = ? AND file_sid = ?",
-        ))
-        .bind(partner_sid)
-        .bind(file_sid)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((container_sid, size)) = row else {
+        let Some((container_sid, size)) = self.file_place(&mut tx, partner_sid, file_sid).await?
+        else {
             return Ok(false);
         };
         sqlx::query(&self.sql("DELETE FROM files WHERE file_sid = ?"))
@@ -514,16 +520,18 @@ mod tests {
 
     #[test]
     fn quota_messages_name_the_quota() {
-        assert!(over_quota((0, 0, 10, 1), 10).is_none());
+        assert!(over_quota((0, 0, 10, 1), 10, 1).is_none());
+        // Replacing a file's bytes adds no file: a full count of files does not refuse it.
+        assert!(over_quota((0, 1, 10, 1), 1, 0).is_none());
         assert!(matches!(
-            over_quota((0, 0, 10, 1), 11),
+            over_quota((0, 0, 10, 1), 11, 1),
             Some(StorageError::QuotaExceeded {
                 field: "quota_bytes",
                 ..
             })
         ));
         assert!(matches!(
-            over_quota((0, 1, 10, 1), 1),
+            over_quota((0, 1, 10, 1), 1, 1),
             Some(StorageError::QuotaExceeded {
                 field: "quota_files",
                 ..
