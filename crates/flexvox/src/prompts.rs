@@ -302,18 +302,16 @@ impl Download {
             e
         };
         let mut decoder = StreamDecoder::new(self.content_type.as_deref(), Some(&self.url));
-        let mut body = Vec::new();
         let mut ended = false;
         while !ended {
             match resp.chunk().await {
-                Ok(Some(bytes)) if body.len() + bytes.len() > MAX_AUDIO_BYTES => {
+                Ok(Some(bytes)) if decoder.received_len() + bytes.len() > MAX_AUDIO_BYTES => {
                     return Err(fail(
                         &mut started,
                         format!("{} is larger than {MAX_AUDIO_BYTES} bytes", self.url),
                     ));
                 }
                 Ok(Some(bytes)) => {
-                    body.extend_from_slice(&bytes);
                     decoder.push(&bytes);
                 }
                 Ok(None) => {
@@ -344,7 +342,7 @@ impl Download {
                 }
             }
         }
-        Ok(body)
+        Ok(decoder.take_received())
     }
 
     /// A complete download goes to the disk cache and the in-memory copy, if cacheable.

@@ -117,6 +117,17 @@ impl StreamDecoder {
         self.buffer.lock().complete = true;
     }
 
+    /// How many bytes have been pushed.
+    pub fn received_len(&self) -> usize {
+        self.buffer.lock().bytes.len()
+    }
+
+    /// Takes the bytes pushed so far out of the decoder (to cache the file it has decoded,
+    /// without keeping a second copy during the download); it decodes nothing more after.
+    pub fn take_received(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buffer.lock().bytes)
+    }
+
     /// The format, once the first bytes have told it.
     pub fn format(&self) -> Option<AudioFormat> {
         self.format
