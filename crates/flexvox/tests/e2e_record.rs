@@ -52,6 +52,28 @@ async fn start_app(seen: Seen, record_verb: &'static str) -> SocketAddr {
     addr
 }
 
+fn core_token(server: &Server) -> String {
+    server.credentials["core_api_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A storage container made through the Core API; its SID.
+async fn create_container(server: &Server, name: &str) -> String {
+    let container: Value = reqwest::Client::new()
+        .post(format!("{}/core/v2/storage/containers", server.http))
+        .bearer_auth(core_token(server))
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    container["container_sid"].as_str().unwrap().to_string()
+}
+
 fn request<'a>(seen: &'a [(String, Value)], path: &str, server: &Server) -> &'a Value {
     &seen
         .iter()
@@ -228,22 +250,8 @@ async fn a_caller_who_hangs_up_while_recording_still_leaves_the_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_cut_by_a_server_crash_is_stored_at_the_next_start() {
     let mut server = Server::start("record_crash");
-    let token = server.credentials["core_api_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let http = reqwest::Client::new();
-    let container: Value = http
-        .post(format!("{}/core/v2/storage/containers", server.http))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "name": "voicemail" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let container_sid = container["container_sid"].as_str().unwrap().to_string();
+    let (http, token) = (reqwest::Client::new(), core_token(&server));
+    let container_sid = create_container(&server, "voicemail").await;
     let verb: &'static str = Box::leak(
         format!(
             r#"<Response><Record action="/saved" maxLength="60" timeout="60" trim="do-not-trim" containerSid="{container_sid}" recordingStatusCallback="/status"/></Response>"#
@@ -418,28 +426,14 @@ async fn an_mp3_recording_is_stored_as_mp3() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_is_appended_to_an_existing_file() {
     let server = Server::start("record_append");
-    let token = server.credentials["core_api_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let http = reqwest::Client::new();
-    let container: Value = http
-        .post(format!("{}/core/v2/storage/containers", server.http))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "name": "mailbox" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (http, token) = (reqwest::Client::new(), core_token(&server));
+    let container_sid = create_container(&server, "mailbox").await;
     // One second of silence already in the mailbox file.
     let existing = media::wav::encode_pcm16(&[0; 8000], 8000);
     let uploaded: Value = http
         .post(format!(
-            "{}/core/v2/storage/files?container_sid={}&name=mailbox.wav",
-            server.http,
-            container["container_sid"].as_str().unwrap()
+            "{}/core/v2/storage/files?container_sid={container_sid}&name=mailbox.wav",
+            server.http
         ))
         .bearer_auth(&token)
         .body(existing)
